@@ -1,0 +1,1 @@
+"""EventBridge for the local stack: LocalStack's own provider, plus PutEvents entry faults."""

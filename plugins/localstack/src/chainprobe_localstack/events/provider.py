@@ -1,0 +1,44 @@
+"""The ``events:chainprobe`` provider (``PROVIDER_OVERRIDE_EVENTS=chainprobe``).
+
+LocalStack's EventBridge provider, with one addition: a PutEvents entry can be made to fail the way
+AWS fails single entries (``InternalFailure`` in the entry, ``FailedEntryCount`` > 0, HTTP 200).
+An entry fails when its detail carries the fault's name in its ``chaos`` list, so the caller knows
+exactly which order was hit.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from localstack.services.events.provider import EventsProvider
+from localstack.services.plugins import Service, aws_provider
+
+ENTRY_FAILURE = "events-entry-failure"
+
+
+def marked_for(entry: dict[str, Any], fault: str) -> bool:
+    try:
+        detail = json.loads(entry.get("Detail") or "{}")
+    except (TypeError, ValueError):
+        return False
+    chaos = detail.get("chaos") if isinstance(detail, dict) else None
+    return isinstance(chaos, list) and fault in chaos
+
+
+class FaultInjectingEventsProvider(EventsProvider):
+    def _process_entry(  # type: ignore[no-untyped-def]
+        self, entry, processed_entries, failed_entry_count, context
+    ) -> None:
+        if marked_for(entry, ENTRY_FAILURE):
+            processed_entries.append(
+                {"ErrorCode": "InternalFailure", "ErrorMessage": "Injected fault: events-entry-failure"}
+            )
+            failed_entry_count["count"] += 1
+            return
+        super()._process_entry(entry, processed_entries, failed_entry_count, context)
+
+
+@aws_provider(api="events", name="chainprobe")
+def events_chainprobe() -> Service:
+    return Service.for_provider(FaultInjectingEventsProvider())

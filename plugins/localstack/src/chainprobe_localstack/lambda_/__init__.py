@@ -1,0 +1,1 @@
+"""Lambda functions as local processes: the executor (LocalStack side) and the bootstrap (function side)."""

@@ -1,0 +1,10 @@
+"""The documented exit codes of every chainprobe command."""
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    SLO_BREACHED = 1
+    USAGE = 2
+    UNREACHABLE = 3

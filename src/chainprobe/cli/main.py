@@ -1,0 +1,61 @@
+"""Parses the command line, dispatches, and turns known errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from chainprobe import __version__
+from chainprobe.cli import stack_commands
+from chainprobe.cli.exit_codes import ExitCode
+from chainprobe.stacks.exceptions import StackError, ToolMissingError
+
+COMMAND_GROUPS = (stack_commands,)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit code 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"chainprobe: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(ExitCode.USAGE)
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="chainprobe", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"chainprobe {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    for group in COMMAND_GROUPS:
+        group.register(commands)
+    return parser
+
+
+def fail(message: str, code: ExitCode) -> int:
+    print(f"chainprobe: {message}", file=sys.stderr)
+    return int(code)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return fail("interrupted", ExitCode.UNREACHABLE)
+    except ToolMissingError as e:
+        return fail(str(e), ExitCode.USAGE)
+    except StackError as e:
+        return fail(str(e), ExitCode.UNREACHABLE)
+    except NoCredentialsError:
+        return fail("no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)", ExitCode.USAGE)
+    except ClientError as e:
+        error = e.response.get("Error", {})
+        return fail(f"AWS said {error.get('Code')}: {error.get('Message')}", ExitCode.UNREACHABLE)
+    except BotoCoreError as e:
+        return fail(f"AWS endpoint: {e}", ExitCode.UNREACHABLE)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

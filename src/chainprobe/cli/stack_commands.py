@@ -1,0 +1,79 @@
+"""``chainprobe install | up | down | status``: the embedded local stack."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from chainprobe.cli.exit_codes import ExitCode
+from chainprobe.stacks.local import tools
+from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
+
+
+def say(message: str) -> None:
+    print(f"chainprobe: {message}", file=sys.stderr, flush=True)
+
+
+def config_from(args: argparse.Namespace) -> LocalStackConfig:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "port", None):
+        overrides["localstack_port"] = args.port
+    if getattr(args, "courier_port", None):
+        overrides["courier_port"] = args.courier_port
+    if getattr(args, "publish_mode", None):
+        overrides["publish_mode"] = args.publish_mode
+    return LocalStackConfig(**overrides)
+
+
+def run_install(args: argparse.Namespace) -> int:
+    tools.install(say)
+    say("tools ready")
+    return ExitCode.OK
+
+
+def run_up(args: argparse.Namespace) -> int:
+    endpoints = LocalStack(config_from(args), say=say).up()
+    print(json.dumps(endpoints.to_dict(), indent=2))
+    return ExitCode.OK
+
+
+def run_down(args: argparse.Namespace) -> int:
+    stopped = LocalStack(config_from(args), say=say).down()
+    say(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+    return ExitCode.OK
+
+
+def run_status(args: argparse.Namespace) -> int:
+    status = LocalStack(config_from(args), say=say).status()
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        for key, value in status.items():
+            print(f"{key:18} {value}")
+    return ExitCode.OK if status["running"] else ExitCode.UNREACHABLE
+
+
+def add_port_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, help="LocalStack port on 127.0.0.1 (default 4566)")
+    parser.add_argument("--courier-port", type=int, help="WireMock port on 127.0.0.1 (default 8089)")
+
+
+def register(commands: Any) -> None:
+    install = commands.add_parser("install", help="install the local stack's tools (LocalStack, WireMock)")
+    install.set_defaults(run=run_install)
+
+    up = commands.add_parser("up", help="start the local stack and deploy the reference chain")
+    add_port_options(up)
+    up.add_argument("--publish-mode", choices=["strict", "naive"], default="strict")
+    up.set_defaults(run=run_up)
+
+    down = commands.add_parser("down", help="stop everything 'up' started")
+    add_port_options(down)
+    down.set_defaults(run=run_down)
+
+    status = commands.add_parser("status", help="is the local stack up, and where")
+    add_port_options(status)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(run=run_status)

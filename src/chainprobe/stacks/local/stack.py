@@ -1,0 +1,162 @@
+"""The ``local`` stack: LocalStack on the host and WireMock, with the reference chain deployed.
+
+``LocalStack.up()`` returns only when a real order has passed API -> DynamoDB -> bus -> courier.
+A second ``up()`` on a healthy stack reuses its servers (and redeploys only what changed).
+
+Example::
+
+    stack = LocalStack(LocalStackConfig())
+    endpoints = stack.up()
+    ...
+    stack.down()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chainprobe.stacks import paths, reference_chain
+from chainprobe.stacks.clients import AwsClients
+from chainprobe.stacks.endpoints import StackEndpoints
+from chainprobe.stacks.local import tools
+from chainprobe.stacks.local.process import LOOPBACK, ServerProcess
+from chainprobe.stacks.local.servers import localstack_server, wiremock_server
+from chainprobe.stacks.local.smoke import send_smoke_order
+
+REGION = "us-east-1"
+Say = Callable[[str], None]
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalStackConfig:
+    """How the local stack runs. Precedence: explicit argument, then environment, then default.
+
+    Environment: CHAINPROBE_LOCALSTACK_PORT (4566), CHAINPROBE_COURIER_PORT (8089), CHAINPROBE_STATE_DIR.
+    """
+
+    localstack_port: int = field(default_factory=lambda: env_int("CHAINPROBE_LOCALSTACK_PORT", 4566))
+    courier_port: int = field(default_factory=lambda: env_int("CHAINPROBE_COURIER_PORT", 8089))
+    state_dir: Path = field(default_factory=paths.state_dir)
+    publish_mode: str = "strict"
+    start_timeout: float = 120.0
+    smoke_timeout: float = 90.0
+
+    @property
+    def aws_endpoint_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.localstack_port}"
+
+    @property
+    def courier_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.courier_port}"
+
+
+@dataclass(frozen=True)
+class StackState:
+    """What ``up`` leaves in ``state_dir/stack.json`` for ``status`` and ``down``."""
+
+    endpoints: StackEndpoints
+    publish_mode: str
+    localstack_port: int
+    courier_port: int
+    up_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"endpoints": self.endpoints.to_dict()}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> StackState:
+        return cls(**(raw | {"endpoints": StackEndpoints(**raw["endpoints"])}))
+
+
+class LocalStack:
+    """Starts, reuses, reports on and stops the local stack described by a ``LocalStackConfig``."""
+
+    def __init__(self, config: LocalStackConfig | None = None, *, say: Say = print) -> None:
+        self.config = config or LocalStackConfig()
+        self.say = say
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        self.clients = AwsClients.local(self.config.aws_endpoint_url, REGION)
+
+    @property
+    def state_file(self) -> Path:
+        return self.config.state_dir / "stack.json"
+
+    def servers(self) -> tuple[ServerProcess, ServerProcess]:
+        layout = tools.tools_layout()
+        state_dir = self.config.state_dir
+        localstack = localstack_server(layout, port=self.config.localstack_port, state_dir=state_dir)
+        wiremock = wiremock_server(
+            layout,
+            tools.require_java(),
+            port=self.config.courier_port,
+            root_dir=paths.stubs_dir(),
+            state_dir=state_dir,
+        )
+        return localstack, wiremock
+
+    def up(self) -> StackEndpoints:
+        started = time.monotonic()
+        tools.install(self.say)
+        for server in self.servers():
+            self._ensure_running(server)
+        deployed = reference_chain.deploy(
+            self.clients,
+            reference_chain.ChainParameters(
+                courier_url=self.config.courier_url, publish_mode=self.config.publish_mode
+            ),
+            say=self.say,
+        )
+        endpoints = StackEndpoints(
+            api_url=deployed.api_url(self.clients),
+            aws_endpoint_url=self.config.aws_endpoint_url,
+            region=REGION,
+            courier_url=self.config.courier_url,
+            table=deployed.outputs["TableName"],
+            bus=deployed.outputs["BusName"],
+        )
+        send_smoke_order(endpoints, self.clients, timeout=self.config.smoke_timeout)
+        state = StackState(
+            endpoints=endpoints,
+            publish_mode=self.config.publish_mode,
+            localstack_port=self.config.localstack_port,
+            courier_port=self.config.courier_port,
+            up_at=time.time(),
+        )
+        self.state_file.write_text(json.dumps(state.to_dict(), indent=2))
+        self.say(f"stack up in {time.monotonic() - started:.1f} s: {endpoints.api_url}")
+        return endpoints
+
+    def _ensure_running(self, server: ServerProcess) -> None:
+        if server.pid() is not None and server.is_ready():
+            self.say(f"{server.name} already running on {LOOPBACK}:{server.port}")
+            return
+        server.stop()
+        self.say(f"starting {server.name} on {LOOPBACK}:{server.port}")
+        server.start(timeout=self.config.start_timeout)
+
+    def down(self) -> list[str]:
+        """Stops every server this stack started; returns the names of those that were running."""
+        stopped = [server.name for server in reversed(self.servers()) if server.stop()]
+        self.state_file.unlink(missing_ok=True)
+        return stopped
+
+    def status(self) -> dict[str, Any]:
+        localstack, wiremock = self.servers()
+        running = {s.name: s.pid() is not None and s.is_ready() for s in (localstack, wiremock)}
+        report: dict[str, Any] = {"running": all(running.values()), "servers": running}
+        if self.state_file.exists():
+            state = StackState.from_dict(json.loads(self.state_file.read_text()))
+            report |= state.endpoints.to_dict() | {"publish_mode": state.publish_mode}
+        report["state_dir"] = str(self.config.state_dir)
+        return report

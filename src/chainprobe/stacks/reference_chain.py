@@ -1,0 +1,205 @@
+"""Packages and deploys the reference chain (``chain/``) with CloudFormation, locally or on AWS.
+
+The template is the same everywhere; only the parameters differ. Each function directory under
+``chain/functions`` becomes a zip holding its code and the packages of ``chain/requirements.txt``
+(as on AWS, a function's dependencies come from its deployment package). Zips are named by content
+hash, so a redeploy with unchanged code changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chainprobe.stacks import paths
+from chainprobe.stacks.clients import AwsClients
+from chainprobe.stacks.exceptions import DeployError, ToolInstallError
+
+STACK_NAME = "chainprobe-orders"
+FUNCTIONS = {"orders": "OrdersCodeKey", "delivery": "DeliveryCodeKey"}
+TERMINAL_OK = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
+ZIP_EPOCH = (2020, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainParameters:
+    courier_url: str
+    publish_mode: str = "strict"
+    fault_config_url: str = ""
+
+    def as_cloudformation(self, code_keys: dict[str, str], bucket: str) -> list[dict[str, str]]:
+        values = {
+            "ArtifactBucket": bucket,
+            "CourierUrl": self.courier_url,
+            "PublishMode": self.publish_mode,
+            "FaultConfigUrl": self.fault_config_url,
+            **code_keys,
+        }
+        return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
+
+
+@dataclass(frozen=True)
+class DeployedChain:
+    outputs: dict[str, str]
+    changed: bool
+
+    def api_url(self, clients: AwsClients) -> str:
+        api_id = self.outputs["ApiId"]
+        if clients.endpoint_url:
+            return f"{clients.endpoint_url}/_aws/execute-api/{api_id}/prod"
+        return f"https://{api_id}.execute-api.{clients.region}.amazonaws.com/prod"
+
+
+def dependencies_dir(say: Callable[[str], None]) -> Path:
+    """The chain's requirements, installed once per requirements content for Python 3.12 (manylinux)."""
+    requirements = paths.chain_dir() / "requirements.txt"
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:12]
+    target = paths.home() / "build" / f"deps-{digest}"
+    if target.exists():
+        return target
+    say("installing the chain's function dependencies")
+    partial = target.with_suffix(".part")
+    command = [
+        sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+        "--target", str(partial), "--python-version", "3.12", "--only-binary=:all:",
+        "--platform", "manylinux2014_x86_64", "--implementation", "cp", "-r", str(requirements),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ToolInstallError(f"function dependencies failed to install: {result.stderr.strip()[-300:]}")
+    partial.rename(target)
+    return target
+
+
+def add_tree(archive: zipfile.ZipFile, root: Path) -> None:
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = file.relative_to(root)
+        if "__pycache__" in relative.parts or file.suffix == ".pyc":
+            continue
+        info = zipfile.ZipInfo(str(relative), date_time=ZIP_EPOCH)
+        info.external_attr = 0o644 << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, file.read_bytes())
+
+
+def function_zip(function_dir: Path, deps: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        add_tree(archive, deps)
+        add_tree(archive, function_dir)
+    return buffer.getvalue()
+
+
+def artifact_bucket(clients: AwsClients) -> str:
+    account = clients.client("sts").get_caller_identity()["Account"]
+    bucket = f"chainprobe-artifacts-{account}-{clients.region}"
+    s3 = clients.client("s3")
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError:
+        create: dict[str, Any] = {"Bucket": bucket}
+        if clients.region != "us-east-1":
+            create["CreateBucketConfiguration"] = {"LocationConstraint": clients.region}
+        s3.create_bucket(**create)
+    return bucket
+
+
+def upload_functions(clients: AwsClients, bucket: str, say: Callable[[str], None]) -> dict[str, str]:
+    deps = dependencies_dir(say)
+    keys: dict[str, str] = {}
+    for name, parameter in FUNCTIONS.items():
+        body = function_zip(paths.chain_dir() / "functions" / name, deps)
+        key = f"chain/{name}-{hashlib.sha256(body).hexdigest()[:16]}.zip"
+        clients.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+        keys[parameter] = key
+    return keys
+
+
+def stack_status(clients: AwsClients) -> str | None:
+    try:
+        stacks = clients.client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"]
+    except ClientError:
+        return None
+    return str(stacks[0]["StackStatus"]) if stacks else None
+
+
+def first_failure(clients: AwsClients) -> str:
+    events = clients.client("cloudformation").describe_stack_events(StackName=STACK_NAME)["StackEvents"]
+    for event in reversed(events):
+        if event.get("ResourceStatus", "").endswith("_FAILED"):
+            reason = event.get("ResourceStatusReason", "no reason given")
+            return f"{event.get('LogicalResourceId')} {event['ResourceStatus']}: {reason}"
+    return "no failed resource event recorded"
+
+
+def wait_for_stack(clients: AwsClients, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = stack_status(clients) or "DELETE_COMPLETE"
+        if not status.endswith("_IN_PROGRESS"):
+            return status
+        time.sleep(0.5)
+    raise DeployError(f"stack {STACK_NAME} still in progress after {timeout:.0f} s")
+
+
+def outputs(clients: AwsClients) -> dict[str, str]:
+    stack = clients.client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def deploy(
+    clients: AwsClients,
+    parameters: ChainParameters,
+    *,
+    say: Callable[[str], None] = print,
+    timeout: float = 300.0,
+) -> DeployedChain:
+    """Creates or updates the chain's stack and waits for it; raises DeployError naming the failed resource."""
+    cloudformation = clients.client("cloudformation")
+    bucket = artifact_bucket(clients)
+    code_keys = upload_functions(clients, bucket, say)
+    request = {
+        "StackName": STACK_NAME,
+        "TemplateBody": (paths.chain_dir() / "template.yaml").read_text(),
+        "Parameters": parameters.as_cloudformation(code_keys, bucket),
+        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    }
+    existing = stack_status(clients)
+    if existing and existing not in TERMINAL_OK and not existing.endswith("ROLLBACK_COMPLETE"):
+        existing = wait_for_stack(clients, timeout)
+    if existing == "ROLLBACK_COMPLETE":
+        cloudformation.delete_stack(StackName=STACK_NAME)
+        wait_for_stack(clients, timeout)
+        existing = None
+    try:
+        if existing is None:
+            say(f"creating stack {STACK_NAME}")
+            cloudformation.create_stack(**request)
+        else:
+            cloudformation.update_stack(**request)
+            say(f"updating stack {STACK_NAME}")
+    except ClientError as e:
+        if "No updates are to be performed" in str(e):
+            return DeployedChain(outputs=outputs(clients), changed=False)
+        raise DeployError(f"CloudFormation refused the chain: {e.response['Error']['Message']}") from e
+    status = wait_for_stack(clients, timeout)
+    if status not in TERMINAL_OK:
+        raise DeployError(f"stack {STACK_NAME} ended {status}: {first_failure(clients)}")
+    return DeployedChain(outputs=outputs(clients), changed=True)
+
+
+def delete(clients: AwsClients, timeout: float = 300.0) -> None:
+    if stack_status(clients) is None:
+        return
+    clients.client("cloudformation").delete_stack(StackName=STACK_NAME)
+    wait_for_stack(clients, timeout)
