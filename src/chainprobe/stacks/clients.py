@@ -36,7 +36,8 @@ class AwsClients:
             kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
             if self.endpoint_url:
                 kwargs.update(endpoint_url=self.endpoint_url, **LOCAL_CREDENTIALS)
-            self._cache[service] = boto3.session.Session().client(service, **kwargs)
+            session: Any = boto3.session.Session()
+            self._cache[service] = session.client(service, **kwargs)
         return self._cache[service]
 
     @classmethod
