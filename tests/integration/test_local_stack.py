@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from chainprobe.stacks.local.process import pid_alive
-from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 from chainprobe.stacks.local.smoke import courier_saw
+from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 from tests.integration.conftest import RunningStack
 
 
@@ -61,7 +61,9 @@ def bus_tap(local_stack: RunningStack) -> Iterator[str]:
         EventBusName=local_stack.endpoints.bus,
         EventPattern=json.dumps({"source": ["orders.api"], "detail-type": ["OrderCreated"]}),
     )
-    events.put_targets(Rule=name, EventBusName=local_stack.endpoints.bus, Targets=[{"Id": "q", "Arn": queue_arn}])
+    events.put_targets(
+        Rule=name, EventBusName=local_stack.endpoints.bus, Targets=[{"Id": "q", "Arn": queue_arn}]
+    )
     yield queue_url
     events.remove_targets(Rule=name, EventBusName=local_stack.endpoints.bus, Ids=["q"])
     events.delete_rule(Name=name, EventBusName=local_stack.endpoints.bus)
@@ -162,7 +164,9 @@ def test_strict_fails_the_request_and_naive_hides_a_failed_publish(local_stack: 
     assert not courier_saw(local_stack.endpoints.courier_url, naive_order["orderId"])
 
 
-def test_a_function_past_its_timeout_is_stopped_and_reported(local_stack: RunningStack, tmp_path: Any) -> None:
+def test_a_function_past_its_timeout_is_stopped_and_reported(
+    local_stack: RunningStack, tmp_path: Any
+) -> None:
     import io
     import zipfile
 
@@ -170,7 +174,10 @@ def test_a_function_past_its_timeout_is_stopped_and_reported(local_stack: Runnin
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr(
             "sleepy.py",
-            "import time\n\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return 'awake'\n",
+            "import time\n\n"
+            "def handler(event, context):\n"
+            "    time.sleep(event.get('sleep', 0))\n"
+            "    return 'awake'\n",
         )
     lam = local_stack.clients.client("lambda")
     name = f"itest-sleepy-{uuid.uuid4().hex[:6]}"

@@ -9,11 +9,14 @@ from collections.abc import Sequence
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from chainprobe import __version__
-from chainprobe.cli import stack_commands
+from chainprobe.cli import run_commands, stack_commands
 from chainprobe.cli.exit_codes import ExitCode
+from chainprobe.ledger.exceptions import LedgerError, RunNotFoundError
+from chainprobe.spec.exceptions import SpecError
 from chainprobe.stacks.exceptions import StackError, ToolMissingError
+from chainprobe.target import TargetConfigError
 
-COMMAND_GROUPS = (stack_commands,)
+COMMAND_GROUPS = (stack_commands, run_commands)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -44,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except KeyboardInterrupt:
         return fail("interrupted", ExitCode.UNREACHABLE)
+    except (SpecError, TargetConfigError, RunNotFoundError) as e:
+        return fail(str(e), ExitCode.USAGE)
+    except LedgerError as e:
+        return fail(f"ledger: {e}", ExitCode.USAGE)
     except ToolMissingError as e:
         return fail(str(e), ExitCode.USAGE)
     except StackError as e:

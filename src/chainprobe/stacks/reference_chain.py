@@ -164,7 +164,7 @@ def deploy(
     say: Callable[[str], None] = print,
     timeout: float = 300.0,
 ) -> DeployedChain:
-    """Creates or updates the chain's stack and waits for it; raises DeployError naming the failed resource."""
+    """Creates or updates the chain's stack and waits; DeployError names the resource that failed."""
     cloudformation = clients.client("cloudformation")
     bucket = artifact_bucket(clients)
     code_keys = upload_functions(clients, bucket, say)

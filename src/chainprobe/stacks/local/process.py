@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -116,9 +117,7 @@ class ServerProcess:
             while time.monotonic() < deadline:
                 if not pid_alive(pid):
                     return True
-                try:
-                    os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)  # reap it when it is our own child
                 time.sleep(0.1)
         return True

@@ -138,8 +138,17 @@ def ensure_plugins(tools: Tools, say: Say) -> None:
         shutil.copytree(source, copy, ignore=shutil.ignore_patterns("*.egg-info", "build", "__pycache__"))
         run_step(
             "plugin install",
-            [str(tools.localstack_python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
-             "--disable-pip-version-check", str(copy)],
+            [
+                str(tools.localstack_python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--force-reinstall",
+                "--disable-pip-version-check",
+                str(copy),
+            ],
         )
     shutil.rmtree(tools.plux_cache, ignore_errors=True)
     marker.write_text(digest)
@@ -163,7 +172,9 @@ def ensure_wiremock(tools: Tools, say: Say) -> None:
     say(f"fetching WireMock {WIREMOCK_VERSION}")
     tools.wiremock_jar.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
-        run_step("npm pack wiremock", [npm, "pack", "--silent", f"wiremock@{WIREMOCK_VERSION}"], cwd=Path(work))
+        run_step(
+            "npm pack wiremock", [npm, "pack", "--silent", f"wiremock@{WIREMOCK_VERSION}"], cwd=Path(work)
+        )
         with tarfile.open(Path(work) / f"wiremock-{WIREMOCK_VERSION}.tgz") as archive:
             member = archive.extractfile(f"package/build/wiremock-standalone-{WIREMOCK_VERSION}.jar")
             if member is None:

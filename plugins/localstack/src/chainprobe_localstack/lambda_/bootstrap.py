@@ -21,8 +21,9 @@ import threading
 import time
 import traceback
 import urllib.request
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 RUNTIME_ENDPOINT = os.environ["LOCALSTACK_RUNTIME_ENDPOINT"]
 RUNTIME_ID = os.environ["LOCALSTACK_RUNTIME_ID"]
@@ -137,7 +138,7 @@ def run_invocation(handler: Callable[[Any, Any], Any], invoke: dict[str, Any]) -
 
 def make_request_handler(handler: Callable[[Any, Any], Any]) -> type[BaseHTTPRequestHandler]:
     class InvokeEndpoint(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             if self.path != "/invoke":
                 self.send_error(404)
                 return

@@ -159,7 +159,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         except requests.ConnectionError as e:
             raise InvokeSendError(f"execution environment {self.id} did not take the invocation: {e}") from e
         if not response.ok:
-            raise InvokeSendError(f"execution environment {self.id} refused the invocation: {response.status_code}")
+            status = response.status_code
+            raise InvokeSendError(f"execution environment {self.id} refused the invocation: {status}")
         started = time.monotonic()
         try:
             return self.endpoint.invocation_future.result(timeout=timeout)

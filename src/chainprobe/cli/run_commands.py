@@ -1,0 +1,83 @@
+"""``chainprobe canary | verify | report | cleanup``: runs against a target, and what they leave."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from chainprobe.cli.exit_codes import ExitCode
+from chainprobe.cli.stack_commands import say
+from chainprobe.pipeline import RunOutcome, finish_run, report_run, run_canary
+from chainprobe.report import render_terminal
+from chainprobe.target import resolve_target
+from chainprobe.verify.capture import remove_capture_resources
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
+def finish(outcome: RunOutcome) -> int:
+    print(render_terminal(outcome.report), end="")
+    if outcome.files is not None:
+        say(f"reports in {outcome.files.json.parent}")
+    return ExitCode.OK if outcome.report.gate.met else ExitCode.SLO_BREACHED
+
+
+def run_canary_command(args: argparse.Namespace) -> int:
+    outcome = run_canary(
+        spec_path=Path(args.spec), count=args.count, rate=args.rate, report_dir=args.report_dir, say=say
+    )
+    return finish(outcome)
+
+
+def run_verify_command(args: argparse.Namespace) -> int:
+    return finish(finish_run(run_id=args.run, report_dir=args.report_dir, say=say))
+
+
+def run_report_command(args: argparse.Namespace) -> int:
+    return finish(report_run(run_id=args.run, report_dir=args.report_dir))
+
+
+def run_cleanup_command(args: argparse.Namespace) -> int:
+    target = resolve_target(say=say, start_local=False)
+    removed = remove_capture_resources(target.clients)
+    for rule in removed.rules:
+        print(f"removed rule  {rule}")
+    for queue in removed.queues:
+        print(f"removed queue {queue}")
+    say(f"{len(removed.rules)} capture rules and {len(removed.queues)} capture queues removed")
+    return ExitCode.OK
+
+
+def register(commands: Any) -> None:
+    canary = commands.add_parser("canary", help="send N tagged orders, verify every stage, gate on the SLO")
+    canary.add_argument("--spec", required=True, help="probe spec (YAML), e.g. probes/orders.yaml")
+    canary.add_argument("--count", type=positive_int, default=20, help="orders to send (default 20)")
+    canary.add_argument("--rate", type=positive_float, default=2.0, help="orders per second (default 2)")
+    canary.add_argument("--report-dir", type=Path, help="write report.json, junit.xml, summary.md here")
+    canary.set_defaults(run=run_canary_command)
+
+    verify = commands.add_parser("verify", help="finish verifying a run that was interrupted")
+    verify.add_argument("--run", required=True, help="run id (from the canary's output or report)")
+    verify.add_argument("--report-dir", type=Path)
+    verify.set_defaults(run=run_verify_command)
+
+    report = commands.add_parser("report", help="print (and write) the report of a recorded run")
+    report.add_argument("--run", required=True)
+    report.add_argument("--report-dir", type=Path)
+    report.set_defaults(run=run_report_command)
+
+    cleanup = commands.add_parser("cleanup", help="remove every capture rule and queue chainprobe created")
+    cleanup.set_defaults(run=run_cleanup_command)

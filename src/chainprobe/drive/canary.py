@@ -1,0 +1,110 @@
+"""The canary: N tagged orders at a steady rate, each written to the ledger before it is sent.
+
+Sending is an open model: order ``seq`` leaves at ``start + seq / rate`` whatever happened to the
+ones before (a slow chain does not slow the canary down and hide its own latency). Answers are
+recorded as they come; the run's verification goes on beside the sending.
+
+Example::
+
+    canary = Canary(spec=spec, endpoints=endpoints, ledger=ledger, count=20, rate=2.0)
+    canary.send(run_id)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from chainprobe.ledger.model import FailureClass
+from chainprobe.ledger.store import Ledger
+from chainprobe.spec.model import ProbeSpec
+from chainprobe.spec.request import OrderRequest, ProbeTag, build_order_request
+from chainprobe.spec.template import Scalar
+
+BODY_LIMIT = 2000
+MAX_IN_FLIGHT = 32
+
+Sent = Callable[[int], None]
+
+
+def order_id_for(run_id: str, seq: int) -> str:
+    """Unique, recognisable, and carrying the run: ``o-<run id>-<seq>-<random>``."""
+    return f"o-{run_id}-{seq}-{uuid.uuid4().hex[:6]}"
+
+
+class Canary:
+    def __init__(
+        self,
+        *,
+        spec: ProbeSpec,
+        endpoints: dict[str, Scalar],
+        ledger: Ledger,
+        count: int,
+        rate: float,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.spec = spec
+        self.endpoints = endpoints
+        self.ledger = ledger
+        self.count = count
+        self.rate = rate
+        self.client = client or httpx.Client(
+            timeout=httpx.Timeout(spec.deadlines.api, connect=min(5.0, spec.deadlines.api)),
+            limits=httpx.Limits(max_connections=MAX_IN_FLIGHT),
+        )
+        self.lock = threading.Lock()
+
+    def send(self, run_id: str, *, on_sent: Sent | None = None) -> None:
+        """Sends every order of the run, paced; returns when each has an answer or a transport failure."""
+        start = time.monotonic()
+        with ThreadPoolExecutor(max_workers=min(MAX_IN_FLIGHT, max(1, self.count))) as pool:
+            for seq in range(self.count):
+                delay = start + seq / self.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                tag = ProbeTag(run_id=run_id, seq=seq, order_id=order_id_for(run_id, seq))
+                request = build_order_request(self.spec.send, self.endpoints, tag)
+                with self.lock:
+                    self.ledger.plan_order(run_id, seq=seq, order_id=tag.order_id, planned_at=time.time())
+                pool.submit(self._send_one, run_id, seq, request, on_sent)
+        self.ledger.mark_run_sent(run_id)
+
+    def _send_one(self, run_id: str, seq: int, request: OrderRequest, on_sent: Sent | None) -> None:
+        sent_at = time.time()
+        with self.lock:
+            self.ledger.mark_order_sent(run_id, seq, sent_at=sent_at)
+        started = time.perf_counter()
+        try:
+            response = self.client.request(
+                request.method, request.url, headers=request.headers, json=request.body
+            )
+        except httpx.TimeoutException:
+            self._failure(run_id, seq, sent_at, FailureClass.API_TIMEOUT)
+        except httpx.TransportError:
+            self._failure(run_id, seq, sent_at, FailureClass.CONNECTION_ERROR)
+        else:
+            latency_ms = (time.perf_counter() - started) * 1000
+            with self.lock:
+                self.ledger.record_api_answer(
+                    run_id,
+                    seq,
+                    sent_at=sent_at,
+                    status=response.status_code,
+                    latency_ms=latency_ms,
+                    body=response.text[:BODY_LIMIT],
+                    answered_at=sent_at + latency_ms / 1000,
+                )
+        if on_sent is not None:
+            on_sent(seq)
+
+    def _failure(self, run_id: str, seq: int, sent_at: float, failure: FailureClass) -> None:
+        latency_ms = (time.time() - sent_at) * 1000
+        with self.lock:
+            self.ledger.record_api_failure(
+                run_id, seq, sent_at=sent_at, failure=failure, latency_ms=latency_ms
+            )

@@ -1,0 +1,170 @@
+"""The capture rule: the harness's eyes on the event bus.
+
+A rule on the chain's bus matching the probe's events (scoped to the probe tag, so user traffic is
+never copied), targeting an SQS queue the harness reads. Rule and queue are named from the bus and
+pattern (``chainprobe-capture-<bus>-<hash>``), tagged ``chainprobe:managed``, created idempotently and
+reused across runs, so a scheduled canary does not pay for creating them each time.
+``remove_capture_resources`` finds and deletes every one the harness ever created, by prefix and tag,
+including those a killed run left behind.
+
+Example::
+
+    rule = CaptureRule(clients, bus="orders", pattern=spec.event.capture_pattern())
+    rule.ensure()
+    for event in rule.drain(wait_seconds=1): ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chainprobe.stacks.clients import AwsClients
+
+PREFIX = "chainprobe-capture-"
+MANAGED_TAG = "chainprobe:managed"
+RECEIVE_BATCH = 10  # SQS's maximum per ReceiveMessage
+RETENTION_SECONDS = 4 * 3600
+
+
+@dataclass(frozen=True)
+class CapturedEvent:
+    """One event copied to the capture queue; ``delivered_at`` is when EventBridge put it there."""
+
+    event: dict[str, Any]
+    delivered_at: float
+    message_id: str
+
+
+def resource_name(bus: str, pattern: Mapping[str, object]) -> str:
+    digest = hashlib.sha256(json.dumps(pattern, sort_keys=True).encode()).hexdigest()[:10]
+    safe_bus = "".join(c if c.isalnum() or c in "-_" else "-" for c in bus.split("/")[-1])[:40]
+    return f"{PREFIX}{safe_bus}-{digest}"
+
+
+def queue_policy(queue_arn: str, rule_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "chainprobe-capture",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                }
+            ],
+        }
+    )
+
+
+class CaptureRule:
+    def __init__(self, clients: AwsClients, *, bus: str, pattern: Mapping[str, object]) -> None:
+        self.bus = bus
+        self.pattern = dict(pattern)
+        self.name = resource_name(bus, pattern)
+        self.sqs = clients.client("sqs")
+        self.events = clients.client("events")
+        self.queue_url: str | None = None
+
+    def ensure(self) -> None:
+        """Creates the queue, its policy, the rule and its target when missing; a no-op when present."""
+        tags = {MANAGED_TAG: "true", "chainprobe:bus": self.bus}
+        self.queue_url = self.sqs.create_queue(
+            QueueName=self.name,
+            Attributes={"MessageRetentionPeriod": str(RETENTION_SECONDS)},
+            tags=tags,
+        )["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        rule_arn = self.events.put_rule(
+            Name=self.name,
+            EventBusName=self.bus,
+            EventPattern=json.dumps(self.pattern),
+            State="ENABLED",
+            Description="chainprobe capture rule: copies probe events to a queue the harness reads",
+            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+        )["RuleArn"]
+        self.sqs.set_queue_attributes(
+            QueueUrl=self.queue_url, Attributes={"Policy": queue_policy(queue_arn, rule_arn)}
+        )
+        self.events.put_targets(
+            Rule=self.name, EventBusName=self.bus, Targets=[{"Id": "capture-queue", "Arn": queue_arn}]
+        )
+
+    def drain(self, *, wait_seconds: int = 1, max_batches: int = 100) -> Iterator[CapturedEvent]:
+        """Receives (10 at a time, long polling) and deletes what the queue holds now."""
+        if self.queue_url is None:
+            raise RuntimeError("CaptureRule.ensure() must run before drain()")
+        for _ in range(max_batches):
+            answer = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=RECEIVE_BATCH,
+                WaitTimeSeconds=wait_seconds,
+                AttributeNames=["SentTimestamp"],
+            )
+            messages = answer.get("Messages", [])
+            if not messages:
+                return
+            for message in messages:
+                yield CapturedEvent(
+                    event=json.loads(message["Body"]),
+                    delivered_at=int(message["Attributes"]["SentTimestamp"]) / 1000,
+                    message_id=message["MessageId"],
+                )
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
+            wait_seconds = 0
+
+
+@dataclass(frozen=True)
+class RemovedResources:
+    rules: list[str]
+    queues: list[str]
+
+
+def remove_capture_resources(clients: AwsClients) -> RemovedResources:
+    """Deletes every capture rule (on every bus) and capture queue the harness created."""
+    events = clients.client("events")
+    sqs = clients.client("sqs")
+    rules: list[str] = []
+    for bus in paginate(events, "list_event_buses", "EventBuses"):
+        for rule in paginate(events, "list_rules", "Rules", EventBusName=bus["Name"], NamePrefix=PREFIX):
+            targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus["Name"])["Targets"]
+            if targets:
+                events.remove_targets(
+                    Rule=rule["Name"], EventBusName=bus["Name"], Ids=[t["Id"] for t in targets]
+                )
+            events.delete_rule(Name=rule["Name"], EventBusName=bus["Name"])
+            rules.append(f"{bus['Name']}/{rule['Name']}")
+    queues: list[str] = []
+    for url in sqs.list_queues(QueueNamePrefix=PREFIX).get("QueueUrls", []):
+        try:
+            tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+        except ClientError:
+            continue
+        if tags.get(MANAGED_TAG) == "true":
+            sqs.delete_queue(QueueUrl=url)
+            queues.append(url.rsplit("/", 1)[-1])
+    return RemovedResources(rules=rules, queues=queues)
+
+
+def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """EventBridge's list calls page with NextToken and have no boto3 paginator for every one."""
+    token: str | None = None
+    while True:
+        page = getattr(client, operation)(**kwargs, **({"NextToken": token} if token else {}))
+        yield from page.get(key, [])
+        token = page.get("NextToken")
+        if not token:
+            return

@@ -1,0 +1,230 @@
+"""Verifies a run's orders until every verdict is final: the stage verifiers, batched, in passes.
+
+Each pass reads the pending orders from the ledger, then asks each stage at once for all of them:
+one BatchGetItem per 100 items, the capture queue drained 10 messages at a time with long polling,
+one courier journal query. What a stage shows is recorded in the ledger as it is seen (so a killed
+verifier loses nothing), then every order is judged. Events of other runs found in the queue are
+recorded against their own run when the ledger knows it, and otherwise counted as foreign.
+
+The same verifier finishes a killed run: ``chainprobe verify --run ID``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chainprobe.ledger.model import Observation, OrderRecord, Stage
+from chainprobe.ledger.store import Ledger
+from chainprobe.spec.checks import failed_checks
+from chainprobe.spec.model import ProbeSpec
+from chainprobe.spec.paths import MISSING
+from chainprobe.spec.template import Scalar, render
+from chainprobe.stacks.clients import AwsClients
+from chainprobe.verify.capture import CaptureRule
+from chainprobe.verify.courier import CourierJournal
+from chainprobe.verify.table import TableReader
+from chainprobe.verify.verdict import Evidence, OrderJudge, sent_time
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class CaptureTally:
+    """Events the capture queue held that were not this run's."""
+
+    foreign: int = 0
+    untagged: int = 0
+    other_runs: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class RunVerifier:
+    """Verifies one spec's stages against one target; ``verify(run_id)`` returns when all is final."""
+
+    def __init__(
+        self,
+        *,
+        spec: ProbeSpec,
+        endpoints: dict[str, Scalar],
+        clients: AwsClients,
+        ledger: Ledger,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self.spec = spec
+        self.endpoints = endpoints
+        self.ledger = ledger
+        self.judge = OrderJudge(spec, endpoints)
+        self.poll_interval = poll_interval
+        self.evidence: dict[str, Evidence] = defaultdict(Evidence)
+        self.tally = CaptureTally()
+        self.capture = self._capture_rule(clients)
+        self.table = self._table_reader(clients)
+        self.courier = self._courier_journal()
+
+    def _capture_rule(self, clients: AwsClients) -> CaptureRule | None:
+        if self.spec.event is None:
+            return None
+        bus = render(self.spec.event.bus, self.endpoints, field="event.bus")
+        return CaptureRule(clients, bus=bus, pattern=self.spec.event.capture_pattern())
+
+    def _table_reader(self, clients: AwsClients) -> TableReader | None:
+        if self.spec.dynamodb is None:
+            return None
+        table = render(self.spec.dynamodb.table, self.endpoints, field="dynamodb.table")
+        return TableReader(clients, table=table, consistent_read=self.spec.dynamodb.consistent_read)
+
+    def _courier_journal(self) -> CourierJournal | None:
+        courier = self.spec.courier
+        if courier is None:
+            return None
+        return CourierJournal(
+            admin_url=render(courier.admin_url, self.endpoints, field="courier.admin_url"),
+            method=courier.method,
+            url_path=courier.url_path,
+            order_id_path=courier.order_id_json_path,
+        )
+
+    def prepare(self) -> None:
+        """Makes sure the capture rule exists; call before the first order is sent."""
+        if self.capture is not None:
+            self.capture.ensure()
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def verify(
+        self, run_id: str, *, progress: Progress | None = None, sending: Callable[[], bool] = lambda: False
+    ) -> None:
+        """Runs passes until no order of the run is pending (and ``sending()`` is false)."""
+        self.prepare()
+        while True:
+            pending = self.ledger.pending_orders(run_id)
+            if pending:
+                self.verify_pass(run_id, pending)
+            if progress is not None:
+                total = len(self.ledger.orders(run_id))
+                progress(total - len(self.ledger.pending_orders(run_id)), total)
+            if not pending and not sending():
+                return
+            time.sleep(self.poll_interval)
+
+    def verify_pass(self, run_id: str, pending: list[OrderRecord]) -> None:
+        by_id = {record.order_id: record for record in pending}
+        observations: list[Observation] = []
+        observations += self._observe_table(pending)
+        observations += self._observe_events(run_id, by_id)
+        observations += self._observe_courier(pending)
+        if observations:
+            self.ledger.record_observations(run_id, observations)
+        now = time.time()
+        outcomes = []
+        for record in self.ledger.pending_orders(run_id):
+            outcome = self.judge.judge(record, self.evidence[record.order_id], now)
+            if outcome is not None:
+                outcomes.append(outcome)
+        if outcomes:
+            self.ledger.record_outcomes(run_id, outcomes)
+
+    # -- stages ----------------------------------------------------------------------------------
+
+    def _observe_table(self, pending: list[OrderRecord]) -> list[Observation]:
+        spec = self.spec.dynamodb
+        if spec is None or self.table is None:
+            return []
+        wanted = [r for r in pending if self._needs_item(r)]
+        if not wanted:
+            return []
+        keys = {
+            r.order_id: {
+                name: render(template, self.judge.variables(r), field=f"dynamodb.key.{name}")
+                for name, template in spec.key.items()
+            }
+            for r in wanted
+        }
+        found = self.table.read(keys)
+        now = time.time()
+        observations = []
+        for record in wanted:
+            item = found.get(record.order_id)
+            if item is None:
+                continue
+            evidence = self.evidence[record.order_id]
+            evidence.item = item
+            evidence.item_problems = failed_checks(spec.checks, item, self.judge.variables(record))
+            if not evidence.item_problems:
+                observations.append(Observation(seq=record.seq, stage=Stage.DYNAMODB, at=now))
+        return observations
+
+    def _needs_item(self, record: OrderRecord) -> bool:
+        evidence = self.evidence[record.order_id]
+        return record.dynamodb_at is None and (evidence.item is None or bool(evidence.item_problems))
+
+    def _observe_events(self, run_id: str, by_id: dict[str, OrderRecord]) -> list[Observation]:
+        spec = self.spec.event
+        if spec is None or self.capture is None:
+            return []
+        observations = []
+        for captured in self.capture.drain(wait_seconds=1):
+            order_id = spec.order_id_path.get(captured.event)
+            if order_id is MISSING or not isinstance(order_id, str):
+                self.tally.untagged += 1
+                continue
+            record = by_id.get(order_id)
+            if record is None:
+                self._record_elsewhere(run_id, order_id, captured.delivered_at)
+                continue
+            self.evidence[order_id].events += 1
+            observations.append(Observation(seq=record.seq, stage=Stage.EVENT, at=captured.delivered_at))
+        return observations
+
+    def _record_elsewhere(self, run_id: str, order_id: str, at: float) -> None:
+        """An event for an order that is not pending in this run: a duplicate, another run's, or foreign."""
+        record = self.ledger.find_order(order_id)
+        if record is None:
+            self.tally.foreign += 1
+        elif record.run_id == run_id:
+            self.evidence[order_id].events += 1
+        else:
+            self.tally.other_runs[record.run_id] += 1
+            self.ledger.record_observations(
+                record.run_id, [Observation(seq=record.seq, stage=Stage.EVENT, at=at)]
+            )
+
+    def _observe_courier(self, pending: list[OrderRecord]) -> list[Observation]:
+        if self.courier is None:
+            return []
+        wanted = {r.order_id: r for r in pending}
+        since = min(sent_time(r) for r in pending)
+        observations = []
+        for order_id, calls in self.courier.calls_since(since, set(wanted)).items():
+            self.evidence[order_id].courier_calls = calls
+            good = [
+                c.at for c in calls if self.spec.courier and c.status in self.spec.courier.expected_status
+            ]
+            if good:
+                observations.append(Observation(seq=wanted[order_id].seq, stage=Stage.COURIER, at=min(good)))
+        return observations
+
+    # -- after the verdicts ----------------------------------------------------------------------
+
+    def clean_up_items(self, run_id: str) -> int:
+        """Applies the spec's cleanup (delete or TTL) to the run's probe items; returns how many."""
+        spec = self.spec.dynamodb
+        if spec is None or self.table is None or spec.cleanup.value == "none":
+            return 0
+        keys: list[dict[str, Any]] = [
+            {
+                name: render(template, self.judge.variables(r), field=f"dynamodb.key.{name}")
+                for name, template in spec.key.items()
+            }
+            for r in self.ledger.orders(run_id)
+            if r.dynamodb_at is not None or self.evidence[r.order_id].item is not None
+        ]
+        if spec.cleanup.value == "delete":
+            self.table.delete(keys)
+        else:
+            at = int(time.time()) + int(spec.ttl_seconds or 0)
+            self.table.expire(keys, attribute=spec.ttl_attribute or "expiresAt", at=at)
+        return len(keys)

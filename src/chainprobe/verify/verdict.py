@@ -1,0 +1,163 @@
+"""Judging one order from what each stage showed: the chain verdict and the delivery verdict.
+
+A verdict is final only when every verified stage succeeded or a failing stage's deadline passed
+(deadlines count from the moment the order was sent). Until then it stays pending.
+
+- Chain (the availability SLO): the API answer, then the DynamoDB item, then the captured event.
+- Delivery (the courier's own SLO): judged only for orders the chain completed, so one failure is
+  never counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from chainprobe.ledger.model import FailureClass, OrderOutcome, OrderRecord, Verdict
+from chainprobe.spec.checks import failed_checks
+from chainprobe.spec.model import ApiSpec, ProbeSpec
+from chainprobe.spec.template import Scalar
+from chainprobe.spec.variables import order_variables
+from chainprobe.verify.courier import CourierCall
+
+
+@dataclass
+class Evidence:
+    """What the verifiers have seen of one order so far."""
+
+    item: dict[str, object] | None = None
+    item_problems: list[str] = field(default_factory=list)
+    events: int = 0
+    courier_calls: list[CourierCall] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StageFailure:
+    failure: FailureClass
+    details: str
+
+
+def judge_api(api: ApiSpec, status: int, body: object, variables: dict[str, Scalar]) -> StageFailure | None:
+    """None when the answer is good; otherwise the class and why."""
+    if status >= 500:
+        return StageFailure(FailureClass.HTTP_5XX, f"API answered {status}")
+    if 400 <= status < 500:
+        return StageFailure(FailureClass.HTTP_4XX, f"API answered {status}")
+    if status not in api.expected_status:
+        return StageFailure(
+            FailureClass.HTTP_2XX_ERROR_BODY, f"API answered {status}, expected {api.expected_status}"
+        )
+    problems = failed_checks(api.checks, body, variables)
+    if problems:
+        return StageFailure(FailureClass.HTTP_2XX_ERROR_BODY, "; ".join(problems))
+    return None
+
+
+def sent_time(record: OrderRecord) -> float:
+    return record.sent_at if record.sent_at is not None else record.planned_at
+
+
+class OrderJudge:
+    """Turns an order's record and evidence into an outcome, or None while it must wait."""
+
+    def __init__(self, spec: ProbeSpec, endpoints: dict[str, Scalar]) -> None:
+        self.spec = spec
+        self.endpoints = endpoints
+
+    def variables(self, record: OrderRecord) -> dict[str, Scalar]:
+        return order_variables(self.endpoints, run_id=record.run_id, seq=record.seq, order_id=record.order_id)
+
+    def overdue(self, record: OrderRecord, stage: str, now: float) -> bool:
+        return now >= sent_time(record) + self.spec.deadlines.for_stage(stage)
+
+    def chain(self, record: OrderRecord, evidence: Evidence, now: float) -> StageFailure | bool | None:
+        """A failure, True when every stage succeeded, or None while undecided."""
+        if record.api_failure is not None:
+            return StageFailure(record.api_failure, "no HTTP answer")
+        if record.api_status is not None:
+            failure = judge_api(
+                self.spec.api, record.api_status, parse_body(record.api_body), self.variables(record)
+            )
+            if failure is not None:
+                return failure
+        elif not self.overdue(record, "api", now):
+            return None
+        elif evidence.item is None and evidence.events == 0 and record.dynamodb_at is None:
+            return StageFailure(FailureClass.API_TIMEOUT, "no answer recorded and no trace downstream")
+        undecided = False
+        item_unproven = evidence.item is None or bool(evidence.item_problems)
+        if self.spec.dynamodb is not None and record.dynamodb_at is None and item_unproven:
+            if not self.overdue(record, "dynamodb", now):
+                undecided = True
+            elif evidence.item is None:
+                return StageFailure(FailureClass.DB_MISSING, "no item by the deadline")
+            else:
+                return StageFailure(FailureClass.DB_MISMATCH, "; ".join(evidence.item_problems))
+        if self.spec.event is not None:
+            # The ledger remembers an event seen by an earlier (perhaps killed) verifier.
+            events = max(evidence.events, 1 if record.event_at is not None else 0)
+            if events > 1:
+                return StageFailure(FailureClass.EVENT_DUPLICATE, f"{events} events captured")
+            if events == 0:
+                if not self.overdue(record, "event", now):
+                    return None
+                return StageFailure(FailureClass.EVENT_MISSING, "no event captured by the deadline")
+        return None if undecided else True
+
+    def delivery(self, record: OrderRecord, evidence: Evidence, now: float) -> StageFailure | bool | None:
+        courier = self.spec.courier
+        if courier is None:
+            return True
+        objective = self.spec.slo.delivery if self.spec.slo is not None else None
+        deadline = objective.deadline_seconds if objective is not None else None
+        due = sent_time(record) + (deadline if deadline is not None else self.spec.deadlines.courier)
+        calls = [c for c in evidence.courier_calls if c.at <= due]
+        delivered_before = record.courier_at is not None and record.courier_at <= due
+        if delivered_before or any(c.status in courier.expected_status for c in calls):
+            return True
+        if now < due:
+            return None
+        if calls:
+            statuses = ", ".join(str(c.status) for c in calls)
+            return StageFailure(FailureClass.COURIER_FAILED, f"courier answered {statuses}")
+        return StageFailure(FailureClass.COURIER_MISSING, "the courier was not called by the deadline")
+
+    def judge(self, record: OrderRecord, evidence: Evidence, now: float) -> OrderOutcome | None:
+        """The outcome to record now, or None when nothing changed."""
+        chain_verdict, chain_failure, details = record.chain_verdict, record.chain_failure, record.details
+        if chain_verdict is Verdict.PENDING:
+            chain = self.chain(record, evidence, now)
+            if isinstance(chain, StageFailure):
+                chain_verdict, chain_failure, details = Verdict.BAD, chain.failure, chain.details
+            elif chain is True:
+                chain_verdict = Verdict.GOOD
+        delivery_verdict, delivery_failure = record.delivery_verdict, record.delivery_failure
+        if chain_verdict is Verdict.BAD:
+            delivery_verdict, delivery_failure = None, None
+        elif chain_verdict is Verdict.GOOD and delivery_verdict in (None, Verdict.PENDING):
+            delivery = self.delivery(record, evidence, now)
+            if isinstance(delivery, StageFailure):
+                delivery_verdict, delivery_failure = Verdict.BAD, delivery.failure
+                details = delivery.details
+            elif delivery is True:
+                delivery_verdict = Verdict.GOOD if self.spec.courier is not None else None
+            else:
+                delivery_verdict = Verdict.PENDING
+        changed = (chain_verdict, delivery_verdict) != (record.chain_verdict, record.delivery_verdict)
+        if not changed:
+            return None
+        return OrderOutcome(
+            seq=record.seq,
+            chain_verdict=chain_verdict,
+            chain_failure=chain_failure,
+            delivery_verdict=delivery_verdict,
+            delivery_failure=delivery_failure,
+            details=details,
+        )
+
+
+def parse_body(body: str | None) -> object:
+    try:
+        return json.loads(body or "")
+    except ValueError:
+        return body
