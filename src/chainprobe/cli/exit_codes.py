@@ -8,3 +8,4 @@ class ExitCode(IntEnum):
     SLO_BREACHED = 1
     USAGE = 2
     UNREACHABLE = 3
+    INTERNAL = 4  # a bug in chainprobe: never confused with a breached SLO

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from chainprobe import __version__
-from chainprobe.cli import run_commands, stack_commands
+from chainprobe.cli import fault_commands, run_commands, stack_commands
 from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.ledger.exceptions import LedgerError, RunNotFoundError
 from chainprobe.spec.exceptions import SpecError
 from chainprobe.stacks.exceptions import StackError, ToolMissingError
 from chainprobe.target import TargetConfigError
 
-COMMAND_GROUPS = (stack_commands, run_commands)
+COMMAND_GROUPS = (stack_commands, run_commands, fault_commands)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -44,7 +45,7 @@ def fail(message: str, code: ExitCode) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        return int(args.handler(args))
     except KeyboardInterrupt:
         return fail("interrupted", ExitCode.UNREACHABLE)
     except (SpecError, TargetConfigError, RunNotFoundError) as e:
@@ -62,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"AWS said {error.get('Code')}: {error.get('Message')}", ExitCode.UNREACHABLE)
     except BotoCoreError as e:
         return fail(f"AWS endpoint: {e}", ExitCode.UNREACHABLE)
+    except Exception as e:
+        if os.environ.get("CHAINPROBE_DEBUG"):
+            raise
+        return fail(f"internal error: {type(e).__name__}: {e} (CHAINPROBE_DEBUG=1 shows where)", ExitCode.INTERNAL)
 
 
 if __name__ == "__main__":

@@ -67,17 +67,17 @@ def register(commands: Any) -> None:
     canary.add_argument("--count", type=positive_int, default=20, help="orders to send (default 20)")
     canary.add_argument("--rate", type=positive_float, default=2.0, help="orders per second (default 2)")
     canary.add_argument("--report-dir", type=Path, help="write report.json, junit.xml, summary.md here")
-    canary.set_defaults(run=run_canary_command)
+    canary.set_defaults(handler=run_canary_command)
 
     verify = commands.add_parser("verify", help="finish verifying a run that was interrupted")
     verify.add_argument("--run", required=True, help="run id (from the canary's output or report)")
     verify.add_argument("--report-dir", type=Path)
-    verify.set_defaults(run=run_verify_command)
+    verify.set_defaults(handler=run_verify_command)
 
     report = commands.add_parser("report", help="print (and write) the report of a recorded run")
     report.add_argument("--run", required=True)
     report.add_argument("--report-dir", type=Path)
-    report.set_defaults(run=run_report_command)
+    report.set_defaults(handler=run_report_command)
 
     cleanup = commands.add_parser("cleanup", help="remove every capture rule and queue chainprobe created")
-    cleanup.set_defaults(run=run_cleanup_command)
+    cleanup.set_defaults(handler=run_cleanup_command)

@@ -62,18 +62,18 @@ def add_port_options(parser: argparse.ArgumentParser) -> None:
 
 def register(commands: Any) -> None:
     install = commands.add_parser("install", help="install the local stack's tools (LocalStack, WireMock)")
-    install.set_defaults(run=run_install)
+    install.set_defaults(handler=run_install)
 
     up = commands.add_parser("up", help="start the local stack and deploy the reference chain")
     add_port_options(up)
     up.add_argument("--publish-mode", choices=["strict", "naive"], default="strict")
-    up.set_defaults(run=run_up)
+    up.set_defaults(handler=run_up)
 
     down = commands.add_parser("down", help="stop everything 'up' started")
     add_port_options(down)
-    down.set_defaults(run=run_down)
+    down.set_defaults(handler=run_down)
 
     status = commands.add_parser("status", help="is the local stack up, and where")
     add_port_options(status)
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.set_defaults(run=run_status)
+    status.set_defaults(handler=run_status)

@@ -29,6 +29,8 @@ from chainprobe.stacks.clients import AwsClients
 PREFIX = "chainprobe-capture-"
 MANAGED_TAG = "chainprobe:managed"
 RECEIVE_BATCH = 10  # SQS's maximum per ReceiveMessage
+# Short, so that messages a killed verifier had received come back soon for the one that finishes its run.
+VISIBILITY_SECONDS = 5
 RETENTION_SECONDS = 4 * 3600
 
 
@@ -109,6 +111,7 @@ class CaptureRule:
                 QueueUrl=self.queue_url,
                 MaxNumberOfMessages=RECEIVE_BATCH,
                 WaitTimeSeconds=wait_seconds,
+                VisibilityTimeout=VISIBILITY_SECONDS,
                 AttributeNames=["SentTimestamp"],
             )
             messages = answer.get("Messages", [])

@@ -24,7 +24,7 @@ from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.paths import MISSING
 from chainprobe.spec.template import Scalar, render
 from chainprobe.stacks.clients import AwsClients
-from chainprobe.verify.capture import CaptureRule
+from chainprobe.verify.capture import VISIBILITY_SECONDS, CaptureRule
 from chainprobe.verify.courier import CourierJournal
 from chainprobe.verify.table import TableReader
 from chainprobe.verify.verdict import Evidence, OrderJudge, sent_time
@@ -59,6 +59,7 @@ class RunVerifier:
         self.judge = OrderJudge(spec, endpoints)
         self.poll_interval = poll_interval
         self.evidence: dict[str, Evidence] = defaultdict(Evidence)
+        self.seen_messages: set[str] = set()
         self.tally = CaptureTally()
         self.capture = self._capture_rule(clients)
         self.table = self._table_reader(clients)
@@ -88,9 +89,14 @@ class RunVerifier:
         )
 
     def prepare(self) -> None:
-        """Makes sure the capture rule exists; call before the first order is sent."""
+        """Makes sure the capture rule exists; call before the first order is sent.
+
+        No event is judged missing before messages that an earlier, killed verifier had received (and
+        not deleted) are visible again.
+        """
         if self.capture is not None:
             self.capture.ensure()
+        self.judge.not_before = time.time() + VISIBILITY_SECONDS + 1
 
     # -- the loop --------------------------------------------------------------------------------
 
@@ -167,6 +173,9 @@ class RunVerifier:
             return []
         observations = []
         for captured in self.capture.drain(wait_seconds=1):
+            if captured.message_id in self.seen_messages:
+                continue  # received before, not deleted in time: SQS gave it again
+            self.seen_messages.add(captured.message_id)
             order_id = spec.order_id_path.get(captured.event)
             if order_id is MISSING or not isinstance(order_id, str):
                 self.tally.untagged += 1

@@ -63,12 +63,13 @@ class OrderJudge:
     def __init__(self, spec: ProbeSpec, endpoints: dict[str, Scalar]) -> None:
         self.spec = spec
         self.endpoints = endpoints
+        self.not_before = 0.0  # no stage is judged missing before this time (epoch seconds)
 
     def variables(self, record: OrderRecord) -> dict[str, Scalar]:
         return order_variables(self.endpoints, run_id=record.run_id, seq=record.seq, order_id=record.order_id)
 
     def overdue(self, record: OrderRecord, stage: str, now: float) -> bool:
-        return now >= sent_time(record) + self.spec.deadlines.for_stage(stage)
+        return now >= max(self.not_before, sent_time(record) + self.spec.deadlines.for_stage(stage))
 
     def chain(self, record: OrderRecord, evidence: Evidence, now: float) -> StageFailure | bool | None:
         """A failure, True when every stage succeeded, or None while undecided."""

@@ -1,0 +1,90 @@
+"""The CI job summary, ``summary.md``: verdict line, SLIs vs objectives, failure classes, worst orders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from chainprobe.report.formatting import ms, seconds
+from chainprobe.report.model import RunReport
+from chainprobe.report.sections import (
+    budget_line,
+    class_counts,
+    order_cells,
+    orders_line,
+    sli_rows,
+    verdict_word,
+)
+from chainprobe.report.timefmt import iso_utc
+
+__all__ = ["render_markdown"]
+
+
+def render_markdown(report: RunReport) -> str:
+    """The report as GitHub-flavoured Markdown, ending with a newline."""
+    blocks = [_heading(report), _sli_table(report)]
+    if report.gate.reasons:
+        blocks.append("**Why:** " + "; ".join(report.gate.reasons))
+    if report.budgets:
+        blocks.append("\n".join(f"- Error budget, {budget_line(item)}" for item in report.budgets))
+    blocks.extend(_classes(report) + _worst(report) + [_lags(report)])
+    return "\n\n".join(blocks) + "\n"
+
+
+def _heading(report: RunReport) -> str:
+    mark = "✅" if report.gate.met else "❌"
+    run = report.run
+    when = f"from {iso_utc(run.started_at)}, not ended"
+    if run.ended_at is not None:
+        when = f"{iso_utc(run.started_at)} to {iso_utc(run.ended_at)} ({seconds(report.duration_s)})"
+    return (
+        f"### {mark} {verdict_word(report)} — chainprobe `{run.spec_name}`\n\n"
+        f"Run `{run.run_id}` on `{run.target}`, {when}; {orders_line(report)}."
+    )
+
+
+def _sli_table(report: RunReport) -> str:
+    rows = [[row.title, row.measured, row.objective, _mark(row.outcome)] for row in sli_rows(report)]
+    return _table(["SLI", "measured", "objective", "result"], rows)
+
+
+def _mark(outcome: str) -> str:
+    if outcome.startswith("met"):
+        return f"✅ {outcome}"
+    if outcome.startswith("breached"):
+        return f"❌ {outcome}"
+    return outcome
+
+
+def _classes(report: RunReport) -> list[str]:
+    counts = class_counts(report)
+    if not counts:
+        return []
+    rows = [[failure.value, failure.stage.value, str(count)] for failure, count in counts]
+    return ["#### Failure classes\n\n" + _table(["class", "stage", "orders"], rows)]
+
+
+def _worst(report: RunReport) -> list[str]:
+    if not report.worst_orders:
+        return []
+    rows = [order_cells(order) for order in report.worst_orders]
+    header = ["seq", "order id", "verdict", "class", "API", "latency", "details"]
+    return ["#### Worst orders\n\n" + _table(header, rows)]
+
+
+def _lags(report: RunReport) -> str:
+    rows = [
+        [stage.value, str(dist.count), ms(dist.p50), ms(dist.p95), ms(dist.p99), ms(dist.max)]
+        for stage, dist in report.sli.stage_lags.items()
+        if stage in report.verified_stages
+    ]
+    return "#### Stage lag after send\n\n" + _table(["stage", "orders", "p50", "p95", "p99", "max"], rows)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = [_row(header), _row(["---"] * len(header))]
+    lines.extend(_row(row) for row in rows)
+    return "\n".join(lines)
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cell.replace("|", "\\|") or " " for cell in cells) + " |"

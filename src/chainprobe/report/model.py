@@ -1,0 +1,252 @@
+"""The run report: one run's black-box SLI, its SLO gate, budget burn and, when measured, the metric-math
+SLI and the reconciliation between the two. Writers (JSON, JUnit, Markdown, terminal) read only this.
+
+``to_dict()`` carries at least the CLI contract's fields: ``run_id``, ``started_at``, ``ended_at``,
+``orders.sent|good|bad|by_class``, ``sli.availability``, ``sli.latency_ms.p50|p95|p99``, ``slo.met``,
+``metric_math.availability``, ``reconciliation.gap``, ``reconciliation.by_class``; plus the delivery SLO,
+confidence intervals, per-stage lags, budget and burn, and the worst orders. Times are ISO 8601 UTC,
+latencies and lags milliseconds (3 decimals), availabilities fractions (6 decimals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chainprobe.ledger.model import OrderRecord, Run, Stage
+from chainprobe.measure.budget import RunBurn
+from chainprobe.measure.sli import AvailabilitySli, Distribution, Interval, SliResult
+from chainprobe.report.timefmt import iso_utc
+
+__all__ = [
+    "REPORT_SCHEMA",
+    "BudgetSummary",
+    "MetricMathSummary",
+    "ObjectiveResult",
+    "ReconciliationSummary",
+    "RunReport",
+    "SloGate",
+]
+
+REPORT_SCHEMA = "chainprobe.report/1"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricMathSummary:
+    """The metric-math SLI over the run's window (``None``: no datapoints)."""
+
+    availability: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReconciliationSummary:
+    """How the black-box and metric-math SLIs differ: the gap and the failure classes behind it."""
+
+    gap: float | None
+    by_class: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectiveResult:
+    """One objective judged on the run's point estimate.
+
+    ``target`` is the objective (a fraction, or milliseconds for latency), ``actual`` the measurement,
+    ``inconclusive`` true when the confidence interval straddles the target (too few orders to tell),
+    ``gating`` false when the objective is reported without deciding the gate.
+    """
+
+    name: str
+    description: str
+    target: float
+    actual: float | None
+    met: bool
+    inconclusive: bool
+    gating: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class SloGate:
+    """The SLO gate: met when every gating objective is met and no order is pending a verdict.
+
+    ``reasons`` says why it is not met, one line each; ``incomplete`` holds those about pending orders.
+    """
+
+    met: bool
+    window: str | None
+    objectives: tuple[ObjectiveResult, ...]
+    reasons: tuple[str, ...] = ()
+    incomplete: tuple[str, ...] = ()
+
+    def objective(self, name: str) -> ObjectiveResult | None:
+        """The result for ``availability``, ``latency`` or ``delivery``."""
+        return next((item for item in self.objectives if item.name == name), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BudgetSummary:
+    """The error budget of one SLO (``availability`` or ``delivery``) and what the run burned of it."""
+
+    slo: str
+    objective: float
+    window: str
+    budget_minutes: float
+    burn: RunBurn | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunReport:
+    """Everything reported about one run; build it with ``build_report``."""
+
+    run: Run
+    verified_stages: tuple[Stage, ...]
+    orders: tuple[OrderRecord, ...]
+    sli: SliResult
+    gate: SloGate
+    budgets: tuple[BudgetSummary, ...] = ()
+    worst_orders: tuple[OrderRecord, ...] = ()
+    metric_math: MetricMathSummary | None = None
+    reconciliation: ReconciliationSummary | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        """Seconds from start to end of the run (``None`` while it has not ended)."""
+        return None if self.run.ended_at is None else self.run.ended_at - self.run.started_at
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (see the module docstring for the fields)."""
+        return {
+            "schema": REPORT_SCHEMA,
+            "run_id": self.run.run_id,
+            "spec": {"name": self.run.spec_name, "path": self.run.spec_path},
+            "target": self.run.target,
+            "state": self.run.state.value,
+            "started_at": iso_utc(self.run.started_at),
+            "ended_at": iso_utc(self.run.ended_at) if self.run.ended_at is not None else None,
+            "duration_s": _round(self.duration_s, 3),
+            "verified_stages": [stage.value for stage in self.verified_stages],
+            "orders": self._orders_dict(),
+            "sli": self._sli_dict(),
+            "delivery": _availability_dict(self.sli.delivery) if self.sli.delivery else None,
+            "slo": _gate_dict(self.gate),
+            "budget": {item.slo: _budget_dict(item) for item in self.budgets},
+            "metric_math": {"availability": _round(_mm(self.metric_math), 6)},
+            "reconciliation": _reconciliation_dict(self.reconciliation),
+            "worst_orders": [_order_dict(order) for order in self.worst_orders],
+        }
+
+    def _orders_dict(self) -> dict[str, Any]:
+        chain = self.sli.chain
+        return {
+            "sent": self.sli.orders,
+            "good": chain.good,
+            "bad": chain.bad,
+            "pending": chain.pending,
+            "maybe_sent": self.sli.maybe_sent,
+            "by_class": {failure.value: count for failure, count in chain.by_class.items()},
+        }
+
+    def _sli_dict(self) -> dict[str, Any]:
+        latency = self.sli.latency
+        return {
+            "availability": _round(self.sli.chain.availability, 6),
+            "availability_ci": _interval_dict(self.sli.chain.interval),
+            "latency_ms": {
+                **_distribution_dict(latency.distribution),
+                "percentile": latency.percentile,
+                "at_percentile": _round(latency.at_percentile, 3),
+                "threshold": latency.threshold_ms,
+                "within_threshold": _round(latency.within_threshold, 6),
+                "within_threshold_ci": _interval_dict(latency.within_interval),
+            },
+            "stage_lag_ms": {
+                stage.value: _distribution_dict(dist) for stage, dist in self.sli.stage_lags.items()
+            },
+        }
+
+
+def _availability_dict(sli: AvailabilitySli) -> dict[str, Any]:
+    return {
+        "good": sli.good,
+        "bad": sli.bad,
+        "pending": sli.pending,
+        "availability": _round(sli.availability, 6),
+        "availability_ci": _interval_dict(sli.interval),
+        "by_class": {failure.value: count for failure, count in sli.by_class.items()},
+    }
+
+
+def _gate_dict(gate: SloGate) -> dict[str, Any]:
+    return {
+        "met": gate.met,
+        "window": gate.window,
+        "objectives": [
+            {
+                "name": item.name,
+                "description": item.description,
+                "target": item.target,
+                "actual": _round(item.actual, 6),
+                "met": item.met,
+                "inconclusive": item.inconclusive,
+                "gating": item.gating,
+            }
+            for item in gate.objectives
+        ],
+        "reasons": list(gate.reasons),
+    }
+
+
+def _budget_dict(item: BudgetSummary) -> dict[str, Any]:
+    burn = item.burn
+    return {
+        "objective": item.objective,
+        "window": item.window,
+        "budget_minutes": _round(item.budget_minutes, 3),
+        "error_rate": _round(burn.error_rate, 6) if burn else None,
+        "burn_rate": _round(burn.burn_rate, 3) if burn else None,
+        "budget_consumed": _round(burn.budget_consumed, 9) if burn else None,
+        "would_fire": list(burn.would_fire) if burn else [],
+    }
+
+
+def _reconciliation_dict(item: ReconciliationSummary | None) -> dict[str, Any]:
+    if item is None:
+        return {"gap": None, "by_class": {}}
+    return {"gap": _round(item.gap, 6), "by_class": dict(item.by_class)}
+
+
+def _order_dict(order: OrderRecord) -> dict[str, Any]:
+    return {
+        "seq": order.seq,
+        "order_id": order.order_id,
+        "verdict": order.chain_verdict.value,
+        "failure": order.chain_failure.value if order.chain_failure else None,
+        "delivery": order.delivery_verdict.value if order.delivery_verdict else None,
+        "delivery_failure": order.delivery_failure.value if order.delivery_failure else None,
+        "api_status": order.api_status,
+        "latency_ms": _round(order.api_latency_ms, 3),
+        "details": order.details,
+    }
+
+
+def _distribution_dict(dist: Distribution) -> dict[str, Any]:
+    return {
+        "count": dist.count,
+        "p50": _round(dist.p50, 3),
+        "p95": _round(dist.p95, 3),
+        "p99": _round(dist.p99, 3),
+        "max": _round(dist.max, 3),
+    }
+
+
+def _interval_dict(interval: Interval | None) -> dict[str, float] | None:
+    if interval is None:
+        return None
+    return {"low": round(interval.low, 6), "high": round(interval.high, 6), "confidence": interval.confidence}
+
+
+def _mm(summary: MetricMathSummary | None) -> float | None:
+    return summary.availability if summary else None
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)

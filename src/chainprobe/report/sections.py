@@ -1,0 +1,128 @@
+"""Pieces of a report shared by the human-readable writers: rows of SLIs, classes, orders, budget lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
+from chainprobe.report.formatting import interval_text, ms, percent
+from chainprobe.report.model import BudgetSummary, ObjectiveResult, RunReport
+
+__all__ = [
+    "SliRow",
+    "budget_line",
+    "class_counts",
+    "gap_text",
+    "order_cells",
+    "orders_line",
+    "sli_rows",
+    "verdict_word",
+]
+
+_TITLES = {"availability": "Chain availability", "latency": "Latency", "delivery": "Delivery"}
+
+
+@dataclass(frozen=True)
+class SliRow:
+    """One SLI against its objective: short name, title, measured text, objective text, outcome."""
+
+    name: str
+    title: str
+    measured: str
+    objective: str
+    outcome: str
+
+
+def verdict_word(report: RunReport) -> str:
+    """``'SLO met'`` or ``'SLO breached'``."""
+    return "SLO met" if report.gate.met else "SLO breached"
+
+
+def orders_line(report: RunReport) -> str:
+    """``'20 orders: 18 good, 1 bad, 1 pending'`` (plus how many may not have been sent)."""
+    chain = report.sli.chain
+    line = f"{report.sli.orders} orders: {chain.good} good, {chain.bad} bad, {chain.pending} pending"
+    if report.sli.maybe_sent:
+        line += f" ({report.sli.maybe_sent} without an API outcome)"
+    return line
+
+
+def sli_rows(report: RunReport) -> list[SliRow]:
+    """One row per objective of the gate, then the metric-math SLI when measured."""
+    rows = [_objective_row(report, item) for item in report.gate.objectives]
+    if report.metric_math is not None:
+        gap = gap_text(report.reconciliation.gap if report.reconciliation else None)
+        measured = f"{percent(report.metric_math.availability)} ({gap} to the black-box SLI)"
+        rows.append(SliRow("metric-math", "Metric-math availability", measured, "", "reported"))
+    return rows
+
+
+def class_counts(report: RunReport) -> list[tuple[FailureClass, int]]:
+    """Chain then delivery failure classes with their order counts, most frequent first."""
+    counts = dict(report.sli.chain.by_class)
+    if report.sli.delivery is not None:
+        counts.update(report.sli.delivery.by_class)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0].value))
+
+
+def order_cells(order: OrderRecord) -> list[str]:
+    """seq, order id, verdict, class, API status, latency, details of one order."""
+    failure = order.chain_failure or order.delivery_failure
+    verdict = order.chain_verdict.value
+    if order.delivery_verdict not in (None, Verdict.GOOD):
+        verdict += f", delivery {order.delivery_verdict}"
+    return [
+        str(order.seq),
+        order.order_id,
+        verdict,
+        failure.value if failure else "",
+        str(order.api_status) if order.api_status is not None else str(order.api_failure or "no answer"),
+        ms(order.api_latency_ms),
+        " ".join((order.details or "").split()),
+    ]
+
+
+def budget_line(item: BudgetSummary) -> str:
+    """``'availability: burn 20.0x, this run used 0.09% of the 216 min / 30d budget; ...'``."""
+    head = f"{item.slo}: {item.budget_minutes:g} min / {item.window} budget"
+    if item.burn is None:
+        return f"{head}; nothing judged yet"
+    fire = ", ".join(item.burn.would_fire) if item.burn.would_fire else "no alert tier"
+    return (
+        f"{head}; burn {item.burn.burn_rate:.1f}x, this run used {percent(item.burn.budget_consumed, 3)};"
+        f" sustained, it would fire: {fire}"
+    )
+
+
+def gap_text(gap: float | None) -> str:
+    """A gap between two availabilities in percentage points: ``'gap +1.50 pp'``."""
+    return "gap n/a" if gap is None else f"gap {gap * 100:+.2f} pp"
+
+
+def _objective_row(report: RunReport, item: ObjectiveResult) -> SliRow:
+    return SliRow(
+        name=item.name,
+        title=_TITLES.get(item.name, item.name),
+        measured=_measured(report, item),
+        objective=item.description,
+        outcome=_outcome(item),
+    )
+
+
+def _measured(report: RunReport, item: ObjectiveResult) -> str:
+    if item.name == "latency":
+        latency = report.sli.latency
+        within = f", {percent(latency.within_threshold)} within threshold" if latency.within_threshold else ""
+        return f"p{latency.percentile:g} {ms(item.actual)}{within}"
+    sli = report.sli.delivery if item.name == "delivery" else report.sli.chain
+    interval = interval_text(sli.interval if sli else None)
+    return percent(item.actual) + (f" ({interval})" if interval else "")
+
+
+def _outcome(item: ObjectiveResult) -> str:
+    word = "met" if item.met else "breached"
+    if item.inconclusive:
+        word += " (inconclusive)"
+    if not item.gating:
+        word += " (not gating)"
+    return word

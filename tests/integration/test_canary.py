@@ -1,0 +1,207 @@
+"""The canary end to end on the real local stack: verdicts, reports, a killed run, cleanup, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chainprobe.ledger.model import Verdict
+from chainprobe.ledger.store import Ledger
+from chainprobe.pipeline import run_canary
+from chainprobe.spec.variables import endpoint_variables
+from chainprobe.target import Target
+from chainprobe.verify.capture import PREFIX
+from tests.integration.conftest import RunningStack
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "probes" / "orders.yaml"
+CHAINPROBE = [str(Path(sys.executable).parent / "chainprobe")]
+
+
+@pytest.fixture
+def ledger_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "ledger.sqlite"
+    monkeypatch.setenv("CHAINPROBE_LEDGER", str(path))
+    return path
+
+
+@pytest.fixture
+def target(local_stack: RunningStack) -> Target:
+    return Target(
+        name="local", endpoints=endpoint_variables(local_stack.stack.status()), clients=local_stack.clients
+    )
+
+
+@pytest.fixture
+def cli_env(local_stack: RunningStack, ledger_path: Path) -> Iterator[dict[str, str]]:
+    """The environment under which the chainprobe command finds the test session's stack."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAINPROBE_", "AWS_"))}
+    env.update(
+        CHAINPROBE_STATE_DIR=str(local_stack.config.state_dir),
+        CHAINPROBE_LOCALSTACK_PORT=str(local_stack.config.localstack_port),
+        CHAINPROBE_COURIER_PORT=str(local_stack.config.courier_port),
+        CHAINPROBE_LEDGER=str(ledger_path),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    yield env
+
+
+def chainprobe(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CHAINPROBE, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_with_no_fault_every_order_is_good_and_reported(
+    target: Target, ledger_path: Path, tmp_path: Path
+) -> None:
+    outcome = run_canary(
+        spec_path=SPEC, count=8, rate=4.0, report_dir=tmp_path / "reports", say=print, target=target
+    )
+
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert report["orders"]["sent"] == 8
+    assert report["orders"]["good"] == 8
+    assert report["orders"]["bad"] == 0
+    assert report["orders"]["by_class"] == {}
+    assert report["sli"]["availability"] == 1.0
+    # The latency objective is not asserted: a cold start is real and may breach it on 8 orders.
+    availability = outcome.report.gate.objective("availability")
+    assert availability is not None and availability.met
+    assert (tmp_path / "reports" / "junit.xml").read_text().count("<testcase") >= 4
+    assert "SLO met" in (tmp_path / "reports" / "summary.md").read_text()
+    with Ledger(ledger_path) as ledger:
+        orders = ledger.orders(report["run_id"])
+    assert all(o.chain_verdict is Verdict.GOOD and o.delivery_verdict is Verdict.GOOD for o in orders)
+    assert all(o.api_at and o.dynamodb_at and o.event_at and o.courier_at for o in orders)
+
+
+def planned_orders(ledger_path: Path) -> tuple[str | None, int]:
+    if not ledger_path.exists():
+        return None, 0
+    with sqlite3.connect(ledger_path) as db:
+        row = db.execute("SELECT run_id, COUNT(*) FROM orders GROUP BY run_id").fetchone()
+    return (row[0], row[1]) if row else (None, 0)
+
+
+def test_a_killed_canary_is_finished_by_verify_with_nothing_lost(
+    cli_env: dict[str, str], ledger_path: Path
+) -> None:
+    process = subprocess.Popen(
+        [*CHAINPROBE, "canary", "--spec", str(SPEC), "--count", "40", "--rate", "4"],
+        env=cli_env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    run_id, planned = None, 0
+    while time.monotonic() < deadline and planned < 12:
+        time.sleep(0.2)
+        run_id, planned = planned_orders(ledger_path)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert run_id is not None and 12 <= planned < 40, "the canary was not killed mid-run"
+
+    finished = chainprobe(cli_env, "verify", "--run", run_id)
+
+    assert finished.returncode in (0, 1) and "Traceback" not in finished.stderr, finished.stderr
+    with Ledger(ledger_path) as ledger:
+        orders = ledger.orders(run_id)
+    _, planned_after = planned_orders(ledger_path)
+    assert len(orders) == planned_after >= planned
+    assert [o for o in orders if o.pending] == []
+    sent = [o for o in orders if o.sent_at is not None]
+    assert all(o.chain_verdict is Verdict.GOOD or o.chain_failure is not None for o in sent)
+    assert sum(o.chain_verdict is Verdict.GOOD for o in orders) >= planned - 2
+
+
+def test_cleanup_removes_every_capture_rule_and_queue(
+    cli_env: dict[str, str], local_stack: RunningStack
+) -> None:
+    ran = chainprobe(cli_env, "canary", "--spec", str(SPEC), "--count", "2", "--rate", "4")
+    assert ran.returncode == 0, ran.stderr
+    events = local_stack.clients.client("events")
+    sqs = local_stack.clients.client("sqs")
+    bus = local_stack.endpoints.bus
+    assert events.list_rules(EventBusName=bus, NamePrefix=PREFIX)["Rules"]
+
+    cleaned = chainprobe(cli_env, "cleanup")
+
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert events.list_rules(EventBusName=bus, NamePrefix=PREFIX)["Rules"] == []
+    assert sqs.list_queues(QueueNamePrefix=PREFIX).get("QueueUrls", []) == []
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_a_malformed_spec_is_one_line_and_exit_2(cli_env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nsend: [unclosed\n")
+
+    result = chainprobe(cli_env, "canary", "--spec", str(bad))
+
+    assert result.returncode == 2
+    assert "bad.yaml" in one_line_error(result)
+
+
+def test_an_unknown_field_is_one_line_and_exit_2(cli_env: dict[str, str], tmp_path: Path) -> None:
+    spec = tmp_path / "unknown.yaml"
+    spec.write_text(SPEC.read_text().replace("deadlines:", "deadlinez: {}\ndeadlines:", 1))
+
+    result = chainprobe(cli_env, "canary", "--spec", str(spec))
+
+    assert result.returncode == 2
+    assert "deadlinez" in one_line_error(result)
+
+
+def test_an_unreachable_endpoint_is_one_line_and_exit_3(cli_env: dict[str, str]) -> None:
+    env = cli_env | {
+        "CHAINPROBE_API_URL": "http://127.0.0.1:9/prod",
+        "CHAINPROBE_COURIER_URL": "http://127.0.0.1:9",
+    }
+
+    result = chainprobe(env, "canary", "--spec", str(SPEC), "--count", "1")
+
+    assert result.returncode == 3
+    assert "127.0.0.1:9" in one_line_error(result)
+
+
+def test_missing_credentials_are_one_line_and_exit_2(
+    cli_env: dict[str, str], local_stack: RunningStack, tmp_path: Path
+) -> None:
+    env = cli_env | {
+        "CHAINPROBE_API_URL": local_stack.endpoints.api_url,
+        "CHAINPROBE_COURIER_URL": local_stack.endpoints.courier_url,
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "HOME": str(tmp_path),
+    }
+
+    result = chainprobe(env, "canary", "--spec", str(SPEC), "--count", "1")
+
+    assert result.returncode == 2
+    assert "credentials" in one_line_error(result)
+
+
+def test_a_missing_table_is_one_line_and_exit_2(cli_env: dict[str, str]) -> None:
+    result = chainprobe(
+        cli_env | {"CHAINPROBE_TABLE": "NoSuchTable"}, "canary", "--spec", str(SPEC), "--count", "1"
+    )
+
+    assert result.returncode == 2
+    assert "NoSuchTable" in one_line_error(result)
