@@ -66,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:
         if os.environ.get("CHAINPROBE_DEBUG"):
             raise
-        return fail(f"internal error: {type(e).__name__}: {e} (CHAINPROBE_DEBUG=1 shows where)", ExitCode.INTERNAL)
+        return fail(
+            f"internal error: {type(e).__name__}: {e} (CHAINPROBE_DEBUG=1 shows where)", ExitCode.INTERNAL
+        )
 
 
 if __name__ == "__main__":
