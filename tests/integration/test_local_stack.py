@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,9 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
+from chainprobe.stacks.exceptions import DeployError
 from chainprobe.stacks.local.process import pid_alive
 from chainprobe.stacks.local.smoke import courier_saw
 from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
+from chainprobe.stacks.reference_chain import ChainParameters, ChainStack
 from tests.integration.conftest import RunningStack
 
 
@@ -251,3 +257,48 @@ def test_up_twice_reuses_then_down_stops_everything_then_up_again(local_stack: R
     local_stack.endpoints = local_stack.stack.up()
     assert local_stack.stack.status()["running"] is True
     print(f"up on a running stack took {reuse_seconds:.1f} s")
+
+
+CHAINPROBE = str(Path(sys.executable).parent / "chainprobe")
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CHAINPROBE, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_a_taken_port_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = dict(os.environ, CHAINPROBE_STATE_DIR=str(tmp_path))
+        result = run_cli("up", "--port", str(port), "--courier-port", str(port), env=env)
+
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"chainprobe: localstack: port {port} on 127.0.0.1 is already in use"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_no_java_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = dict(os.environ, CHAINPROBE_STATE_DIR=str(tmp_path), PATH=str(tmp_path))
+
+    result = run_cli("up", env=env)
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == "chainprobe: java not found: WireMock needs a Java 11+ runtime on PATH"
+
+
+def test_a_failed_deploy_names_the_resource_that_failed(local_stack: RunningStack) -> None:
+    # A second copy of the chain under another stack name collides with the first one's named resources.
+    copy = ChainStack(local_stack.clients, "chainprobe-itest-broken-copy")
+
+    with pytest.raises(DeployError) as failure:
+        copy.deploy(ChainParameters(courier_url=local_stack.endpoints.courier_url), say=print, timeout=120)
+
+    message = str(failure.value)
+    assert message.startswith("stack chainprobe-itest-broken-copy ended CREATE_FAILED: ")
+    assert "CREATE_FAILED" in message.split(": ", 1)[1]
+    assert "already exists" in message
+    assert post_order(local_stack, new_order()).status_code == 201

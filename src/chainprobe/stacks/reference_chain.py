@@ -125,81 +125,79 @@ def upload_functions(clients: AwsClients, bucket: str, say: Callable[[str], None
     return keys
 
 
-def stack_status(clients: AwsClients) -> str | None:
-    try:
-        stacks = clients.client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"]
-    except ClientError:
-        return None
-    return str(stacks[0]["StackStatus"]) if stacks else None
+class ChainStack:
+    """The reference chain's CloudFormation stack on one target."""
 
+    def __init__(self, clients: AwsClients, name: str = STACK_NAME) -> None:
+        self.clients = clients
+        self.name = name
+        self.cloudformation = clients.client("cloudformation")
 
-def first_failure(clients: AwsClients) -> str:
-    events = clients.client("cloudformation").describe_stack_events(StackName=STACK_NAME)["StackEvents"]
-    for event in reversed(events):
-        if event.get("ResourceStatus", "").endswith("_FAILED"):
-            reason = event.get("ResourceStatusReason", "no reason given")
-            return f"{event.get('LogicalResourceId')} {event['ResourceStatus']}: {reason}"
-    return "no failed resource event recorded"
+    def status(self) -> str | None:
+        try:
+            stacks = self.cloudformation.describe_stacks(StackName=self.name)["Stacks"]
+        except ClientError:
+            return None
+        return str(stacks[0]["StackStatus"]) if stacks else None
 
+    def first_failure(self) -> str:
+        events = self.cloudformation.describe_stack_events(StackName=self.name)["StackEvents"]
+        for event in reversed(events):
+            if event.get("ResourceStatus", "").endswith("_FAILED"):
+                reason = event.get("ResourceStatusReason", "no reason given")
+                return f"{event.get('LogicalResourceId')} {event['ResourceStatus']}: {reason}"
+        return "no failed resource event recorded"
 
-def wait_for_stack(clients: AwsClients, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = stack_status(clients) or "DELETE_COMPLETE"
-        if not status.endswith("_IN_PROGRESS"):
-            return status
-        time.sleep(0.5)
-    raise DeployError(f"stack {STACK_NAME} still in progress after {timeout:.0f} s")
+    def wait(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.status() or "DELETE_COMPLETE"
+            if not status.endswith("_IN_PROGRESS"):
+                return status
+            time.sleep(0.5)
+        raise DeployError(f"stack {self.name} still in progress after {timeout:.0f} s")
 
+    def outputs(self) -> dict[str, str]:
+        stack = self.cloudformation.describe_stacks(StackName=self.name)["Stacks"][0]
+        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
-def outputs(clients: AwsClients) -> dict[str, str]:
-    stack = clients.client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    def deploy(
+        self, parameters: ChainParameters, *, say: Callable[[str], None] = print, timeout: float = 300.0
+    ) -> DeployedChain:
+        """Creates or updates the stack and waits; DeployError names the resource that failed."""
+        bucket = artifact_bucket(self.clients)
+        code_keys = upload_functions(self.clients, bucket, say)
+        request = {
+            "StackName": self.name,
+            "TemplateBody": (paths.chain_dir() / "template.yaml").read_text(),
+            "Parameters": parameters.as_cloudformation(code_keys, bucket),
+            "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+        }
+        existing = self.status()
+        if existing and existing not in TERMINAL_OK and not existing.endswith("ROLLBACK_COMPLETE"):
+            existing = self.wait(timeout)
+        if existing == "ROLLBACK_COMPLETE":
+            self.cloudformation.delete_stack(StackName=self.name)
+            self.wait(timeout)
+            existing = None
+        try:
+            if existing is None:
+                say(f"creating stack {self.name}")
+                self.cloudformation.create_stack(**request)
+            else:
+                self.cloudformation.update_stack(**request)
+                say(f"updating stack {self.name}")
+        except ClientError as e:
+            if "No updates are to be performed" in str(e):
+                return DeployedChain(outputs=self.outputs(), changed=False)
+            raise DeployError(f"CloudFormation refused the chain: {e.response['Error']['Message']}") from e
+        status = self.wait(timeout)
+        if status not in TERMINAL_OK:
+            raise DeployError(f"stack {self.name} ended {status}: {self.first_failure()}")
+        return DeployedChain(outputs=self.outputs(), changed=True)
 
-
-def deploy(
-    clients: AwsClients,
-    parameters: ChainParameters,
-    *,
-    say: Callable[[str], None] = print,
-    timeout: float = 300.0,
-) -> DeployedChain:
-    """Creates or updates the chain's stack and waits; DeployError names the resource that failed."""
-    cloudformation = clients.client("cloudformation")
-    bucket = artifact_bucket(clients)
-    code_keys = upload_functions(clients, bucket, say)
-    request = {
-        "StackName": STACK_NAME,
-        "TemplateBody": (paths.chain_dir() / "template.yaml").read_text(),
-        "Parameters": parameters.as_cloudformation(code_keys, bucket),
-        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-    }
-    existing = stack_status(clients)
-    if existing and existing not in TERMINAL_OK and not existing.endswith("ROLLBACK_COMPLETE"):
-        existing = wait_for_stack(clients, timeout)
-    if existing == "ROLLBACK_COMPLETE":
-        cloudformation.delete_stack(StackName=STACK_NAME)
-        wait_for_stack(clients, timeout)
-        existing = None
-    try:
-        if existing is None:
-            say(f"creating stack {STACK_NAME}")
-            cloudformation.create_stack(**request)
-        else:
-            cloudformation.update_stack(**request)
-            say(f"updating stack {STACK_NAME}")
-    except ClientError as e:
-        if "No updates are to be performed" in str(e):
-            return DeployedChain(outputs=outputs(clients), changed=False)
-        raise DeployError(f"CloudFormation refused the chain: {e.response['Error']['Message']}") from e
-    status = wait_for_stack(clients, timeout)
-    if status not in TERMINAL_OK:
-        raise DeployError(f"stack {STACK_NAME} ended {status}: {first_failure(clients)}")
-    return DeployedChain(outputs=outputs(clients), changed=True)
-
-
-def delete(clients: AwsClients, timeout: float = 300.0) -> None:
-    if stack_status(clients) is None:
-        return
-    clients.client("cloudformation").delete_stack(StackName=STACK_NAME)
-    wait_for_stack(clients, timeout)
+    def delete(self, timeout: float = 300.0) -> None:
+        if self.status() is None:
+            return
+        self.cloudformation.delete_stack(StackName=self.name)
+        self.wait(timeout)

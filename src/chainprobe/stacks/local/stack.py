@@ -110,8 +110,7 @@ class LocalStack:
         tools.install(self.say)
         for server in self.servers():
             self._ensure_running(server)
-        deployed = reference_chain.deploy(
-            self.clients,
+        deployed = reference_chain.ChainStack(self.clients).deploy(
             reference_chain.ChainParameters(
                 courier_url=self.config.courier_url, publish_mode=self.config.publish_mode
             ),
