@@ -32,7 +32,7 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="chainprobe",
         description="End-to-end probes and SLO gates for a serverless request chain.",
-        epilog="exit codes: 0 SLO met, 1 SLO breached, 2 bad usage or config, 3 unreachable, 4 internal error",
+        epilog="exit codes: 0 SLO met, 1 SLO breached, 2 bad usage or config, 3 unreachable, 4 bug",
     )
     parser.add_argument("--version", action="version", version=f"chainprobe {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
