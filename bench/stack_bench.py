@@ -164,9 +164,7 @@ def main() -> None:
                 if not step.holds:
                     break
                 best = step.rate
-            print(
-                f"sustained rate (all created, API p95 <= {LATENCY_OBJECTIVE_MS:.0f} ms): {best:g}/s"
-            )
+            print(f"sustained rate (all created, API p95 <= {LATENCY_OBJECTIVE_MS:.0f} ms): {best:g}/s")
         finally:
             stack.down()
 
