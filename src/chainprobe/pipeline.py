@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from chainprobe.drive.canary import Canary
+from chainprobe.drive.canary import Canary, FaultPlan
 from chainprobe.ledger.location import LEDGER_ENV
 from chainprobe.ledger.store import Ledger
 from chainprobe.report import RunReport, build_report, write_reports
@@ -85,6 +85,7 @@ def run_canary(
     report_dir: Path | None,
     say: Say,
     target: Target | None = None,
+    fault_plan: FaultPlan | None = None,
 ) -> RunOutcome:
     spec = load_spec(spec_path)
     target = target or resolve_target(say=say)
@@ -95,7 +96,14 @@ def run_canary(
         run = ledger.create_run(spec_path=str(spec_path), spec_name=spec.name, target=target.name)
         say(f"run {run.run_id}: {count} orders at {rate:g}/s against {target.name}")
         progress = ProgressLine(count)
-        canary = Canary(spec=spec, endpoints=target.endpoints, ledger=ledger, count=count, rate=rate)
+        canary = Canary(
+            spec=spec,
+            endpoints=target.endpoints,
+            ledger=ledger,
+            count=count,
+            rate=rate,
+            fault_plan=fault_plan,
+        )
         sender = threading.Thread(
             target=canary.send, args=(run.run_id,), kwargs={"on_sent": progress.on_sent}
         )

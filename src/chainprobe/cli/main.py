@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from chainprobe import __version__
 from chainprobe.cli import run_commands, stack_commands
 from chainprobe.cli.exit_codes import ExitCode
+from chainprobe.drive.canary import FaultMarkerError
 from chainprobe.ledger.exceptions import LedgerError, RunNotFoundError
 from chainprobe.spec.exceptions import SpecError
 from chainprobe.stacks.exceptions import StackError, ToolMissingError
@@ -52,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except KeyboardInterrupt:
         return fail("interrupted", ExitCode.UNREACHABLE)
-    except (SpecError, TargetConfigError, RunNotFoundError) as e:
+    except (SpecError, TargetConfigError, RunNotFoundError, FaultMarkerError) as e:
         return fail(str(e), ExitCode.USAGE)
     except LedgerError as e:
         return fail(f"ledger: {e}", ExitCode.USAGE)

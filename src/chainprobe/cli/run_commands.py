@@ -8,6 +8,7 @@ from typing import Any
 
 from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.cli.stack_commands import say
+from chainprobe.drive.canary import FaultPlan
 from chainprobe.pipeline import RunOutcome, finish_run, report_run, run_canary
 from chainprobe.report import render_terminal
 from chainprobe.target import resolve_target
@@ -37,7 +38,12 @@ def finish(outcome: RunOutcome) -> int:
 
 def run_canary_command(args: argparse.Namespace) -> int:
     outcome = run_canary(
-        spec_path=Path(args.spec), count=args.count, rate=args.rate, report_dir=args.report_dir, say=say
+        spec_path=Path(args.spec),
+        count=args.count,
+        rate=args.rate,
+        report_dir=args.report_dir,
+        say=say,
+        fault_plan=FaultPlan(faults=tuple(args.fault), every=args.fault_every),
     )
     return finish(outcome)
 
@@ -67,6 +73,16 @@ def register(commands: Any) -> None:
     canary.add_argument("--count", type=positive_int, default=20, help="orders to send (default 20)")
     canary.add_argument("--rate", type=positive_float, default=2.0, help="orders per second (default 2)")
     canary.add_argument("--report-dir", type=Path, help="write report.json, junit.xml, summary.md here")
+    canary.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="mark orders so the chain fires this fault (repeatable; needs send.fault_marker_path)",
+    )
+    canary.add_argument(
+        "--fault-every", type=positive_int, default=1, metavar="K", help="mark orders 0, K, 2K, … (default 1)"
+    )
     canary.set_defaults(handler=run_canary_command)
 
     verify = commands.add_parser("verify", help="finish verifying a run that was interrupted")

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import httpx
 
@@ -30,6 +31,22 @@ BODY_LIMIT = 2000
 MAX_IN_FLIGHT = 32
 
 Sent = Callable[[int], None]
+
+
+class FaultMarkerError(ValueError):
+    """Faults were asked for, but the spec says nowhere to mark them."""
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Which orders ask the chain to fire which faults: every ``every``-th order (seq 0, every, …)
+    carries ``faults`` in the spec's fault marker field, so the ground truth is known per order."""
+
+    faults: tuple[str, ...] = ()
+    every: int = 1
+
+    def for_seq(self, seq: int) -> tuple[str, ...]:
+        return self.faults if self.faults and seq % self.every == 0 else ()
 
 
 def order_id_for(run_id: str, seq: int) -> str:
@@ -47,6 +64,7 @@ class Canary:
         count: int,
         rate: float,
         client: httpx.Client | None = None,
+        fault_plan: FaultPlan | None = None,
     ) -> None:
         self.spec = spec
         self.endpoints = endpoints
@@ -58,6 +76,11 @@ class Canary:
             limits=httpx.Limits(max_connections=MAX_IN_FLIGHT),
         )
         self.lock = threading.Lock()
+        self.fault_plan = fault_plan or FaultPlan()
+        if self.fault_plan.faults and spec.send.fault_marker_path is None:
+            raise FaultMarkerError(
+                f"spec {spec.name} has no send.fault_marker_path: its chain takes no markers"
+            )
 
     def send(self, run_id: str, *, on_sent: Sent | None = None) -> None:
         """Sends every order of the run, paced; returns when each has an answer or a transport failure."""
@@ -68,7 +91,9 @@ class Canary:
                 if delay > 0:
                     time.sleep(delay)
                 tag = ProbeTag(run_id=run_id, seq=seq, order_id=order_id_for(run_id, seq))
-                request = build_order_request(self.spec.send, self.endpoints, tag)
+                request = build_order_request(
+                    self.spec.send, self.endpoints, tag, self.fault_plan.for_seq(seq)
+                )
                 with self.lock:
                     self.ledger.plan_order(run_id, seq=seq, order_id=tag.order_id, planned_at=time.time())
                 pool.submit(self._send_one, run_id, seq, request, on_sent)

@@ -48,7 +48,8 @@ class SendSpec:
 
     ``endpoint`` and header values are templates; ``payload`` is a JSON-like template mapping into
     which the harness puts the order id at ``order_id_path`` and the probe tag ``{runId, seq}`` at
-    ``tag_path``; the tag also travels in the ``tag_header`` header.
+    ``tag_path``; the tag also travels in the ``tag_header`` header. ``fault_marker_path`` (optional) is
+    where a chain that supports fault injection reads a list of fault names to fire for this order.
     """
 
     endpoint: str
@@ -58,6 +59,7 @@ class SendSpec:
     order_id_path: FieldPath
     tag_path: FieldPath = DEFAULT_TAG_PATH
     tag_header: str = DEFAULT_TAG_HEADER
+    fault_marker_path: FieldPath | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -67,13 +67,20 @@ class OrderRequest:
     body: dict[str, object]
 
 
-def build_order_request(send: SendSpec, endpoints: Mapping[str, Scalar], tag: ProbeTag) -> OrderRequest:
-    """Render ``send`` for one order: templates filled, order id and tag put in body and header."""
+def build_order_request(
+    send: SendSpec, endpoints: Mapping[str, Scalar], tag: ProbeTag, faults: tuple[str, ...] = ()
+) -> OrderRequest:
+    """Render ``send`` for one order: templates filled, order id and tag put in body and header, and
+    ``faults`` (names of faults this order asks the chain to fire) at ``send.fault_marker_path``."""
     variables = order_variables(endpoints, run_id=tag.run_id, seq=tag.seq, order_id=tag.order_id)
     body = render_value(copy.deepcopy(dict(send.payload)), variables, field="send.payload")
     assert isinstance(body, dict)
     send.order_id_path.set(body, tag.order_id)
     send.tag_path.set(body, tag.body())
+    if faults:
+        if send.fault_marker_path is None:
+            raise ValueError("this spec has no send.fault_marker_path: its chain takes no fault markers")
+        send.fault_marker_path.set(body, list(faults))
     headers = {
         name: render(value, variables, field=f"send.headers.{name}") for name, value in send.headers.items()
     }

@@ -27,11 +27,12 @@ _ATTRIBUTE = r"[A-Za-z0-9_.\-]{1,255}"
 
 
 def read_send(node: Node) -> SendSpec:
-    """``send``: endpoint, method, headers, payload, order_id_path, tag_path, tag_header."""
+    """``send``: endpoint, method, headers, payload, order_id_path, tag_path, tag_header,
+    fault_marker_path."""
     fields = Fields(
         node,
         required=("endpoint", "order_id_path"),
-        optional=("method", "headers", "payload", "tag_path", "tag_header"),
+        optional=("method", "headers", "payload", "tag_path", "tag_header", "fault_marker_path"),
     )
     order_id_path = read_path(fields.get("order_id_path"))
     tag_path = _optional_path(fields, "tag_path") or DEFAULT_TAG_PATH
@@ -45,6 +46,7 @@ def read_send(node: Node) -> SendSpec:
         order_id_path=order_id_path,
         tag_path=tag_path,
         tag_header=_tag_header(fields.optional("tag_header")),
+        fault_marker_path=_optional_path(fields, "fault_marker_path"),
     )
 
 
