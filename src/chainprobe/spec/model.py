@@ -132,7 +132,8 @@ class CourierSpec:
 
     ``admin_url`` is a template (the WireMock base URL); a request matches when its method and URL path
     are these and its JSON body holds the order id at ``order_id_json_path``; the delivery succeeded when
-    the stub answered one of ``expected_status``.
+    the stub answered one of ``expected_status`` within ``client_timeout_ms`` (when given: a stub that
+    answers after the caller gave up served nobody, whatever its status).
     """
 
     admin_url: str
@@ -140,6 +141,7 @@ class CourierSpec:
     url_path: str
     order_id_json_path: FieldPath
     expected_status: tuple[int, ...] = (200,)
+    client_timeout_ms: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -100,19 +100,21 @@ def read_event(node: Node) -> EventSpec:
 
 
 def read_courier(node: Node) -> CourierSpec:
-    """``courier``: admin_url, method, url_path, order_id_json_path, expected_status."""
+    """``courier``: admin_url, method, url_path, order_id_json_path, expected_status, client_timeout_ms."""
     fields = Fields(
         node,
         required=("admin_url", "url_path", "order_id_json_path"),
-        optional=("method", "expected_status"),
+        optional=("method", "expected_status", "client_timeout_ms"),
     )
     statuses = fields.optional("expected_status")
+    timeout = fields.optional("client_timeout_ms")
     return CourierSpec(
         admin_url=read_template(fields.get("admin_url"), expected="a URL template such as ${courier_url}"),
         method=_method(fields),
         url_path=fields.get("url_path").text(pattern=r"/\S*", expected="a URL path such as /deliveries"),
         order_id_json_path=read_path(fields.get("order_id_json_path")),
         expected_status=read_statuses(statuses) if statuses else (200,),
+        client_timeout_ms=timeout.number(low=1) if timeout else None,
     )
 
 

@@ -23,9 +23,16 @@ CURSOR_OVERLAP_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class CourierCall:
+    """One call the stub served: what it answered, when the call came, how long the answer took."""
+
     order_id: str
     status: int
     at: float
+    response_ms: float = 0.0
+
+    def succeeded(self, expected_status: tuple[int, ...], client_timeout_ms: float | None) -> bool:
+        in_time = client_timeout_ms is None or self.response_ms <= client_timeout_ms
+        return self.status in expected_status and in_time
 
 
 class CourierJournalError(Exception):
@@ -82,7 +89,14 @@ class CourierJournal:
             return None
         response = event.get("response")
         status = response.get("status", 0) if isinstance(response, dict) else 0
-        return CourierCall(order_id=order_id, status=int(status), at=float(request["loggedDate"]) / 1000)
+        timing = event.get("timing")
+        total_ms = timing.get("totalTime", 0) if isinstance(timing, dict) else 0
+        return CourierCall(
+            order_id=order_id,
+            status=int(status),
+            at=float(request["loggedDate"]) / 1000,
+            response_ms=float(total_ms or 0),
+        )
 
     def close(self) -> None:
         self.client.close()
