@@ -209,8 +209,11 @@ class RunVerifier:
         observations = []
         for order_id, calls in self.courier.calls_since(since, set(wanted)).items():
             self.evidence[order_id].courier_calls = calls
+            courier = self.spec.courier
             good = [
-                c.at for c in calls if self.spec.courier and c.status in self.spec.courier.expected_status
+                c.at
+                for c in calls
+                if courier is not None and c.succeeded(courier.expected_status, courier.client_timeout_ms)
             ]
             if good:
                 observations.append(Observation(seq=wanted[order_id].seq, stage=Stage.COURIER, at=min(good)))
