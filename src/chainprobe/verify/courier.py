@@ -89,6 +89,9 @@ class CourierJournal:
             return None
         response = event.get("response")
         status = response.get("status", 0) if isinstance(response, dict) else 0
+        definition = event.get("responseDefinition")
+        if isinstance(definition, dict) and definition.get("fault"):
+            status = 0  # a network fault (reset, garbage): the journal says 200, the caller got no answer
         timing = event.get("timing")
         total_ms = timing.get("totalTime", 0) if isinstance(timing, dict) else 0
         return CourierCall(
