@@ -92,8 +92,12 @@ class CourierJournal:
         definition = event.get("responseDefinition")
         if isinstance(definition, dict) and definition.get("fault"):
             status = 0  # a network fault (reset, garbage): the journal says 200, the caller got no answer
-        timing = event.get("timing")
-        total_ms = timing.get("totalTime", 0) if isinstance(timing, dict) else 0
+        raw_timing = event.get("timing")
+        timing = raw_timing if isinstance(raw_timing, dict) else {}
+        # A call still being answered has no totalTime yet; its added delay is a lower bound.
+        total_ms = timing.get("totalTime")
+        if total_ms is None:
+            total_ms = (timing.get("addedDelay") or 0) + (timing.get("processTime") or 0)
         return CourierCall(
             order_id=order_id,
             status=int(status),
