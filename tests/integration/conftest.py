@@ -8,12 +8,15 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from chainprobe.spec.variables import endpoint_variables
 from chainprobe.stacks.clients import AwsClients
 from chainprobe.stacks.endpoints import StackEndpoints
 from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
+from chainprobe.target import Target
 
 
 def free_port() -> int:
@@ -49,6 +52,20 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
         yield RunningStack(stack, endpoints)
     finally:
         stack.down()
+
+
+@pytest.fixture
+def ledger_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "ledger.sqlite"
+    monkeypatch.setenv("CHAINPROBE_LEDGER", str(path))
+    return path
+
+
+@pytest.fixture
+def target(local_stack: RunningStack) -> Target:
+    return Target(
+        name="local", endpoints=endpoint_variables(local_stack.stack.status()), clients=local_stack.clients
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

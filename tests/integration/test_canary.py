@@ -17,7 +17,6 @@ import pytest
 from chainprobe.ledger.model import Verdict
 from chainprobe.ledger.store import Ledger
 from chainprobe.pipeline import run_canary
-from chainprobe.spec.variables import endpoint_variables
 from chainprobe.target import Target
 from chainprobe.verify.capture import PREFIX
 from tests.integration.conftest import RunningStack
@@ -25,20 +24,6 @@ from tests.integration.conftest import RunningStack
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "probes" / "orders.yaml"
 CHAINPROBE = [str(Path(sys.executable).parent / "chainprobe")]
-
-
-@pytest.fixture
-def ledger_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "ledger.sqlite"
-    monkeypatch.setenv("CHAINPROBE_LEDGER", str(path))
-    return path
-
-
-@pytest.fixture
-def target(local_stack: RunningStack) -> Target:
-    return Target(
-        name="local", endpoints=endpoint_variables(local_stack.stack.status()), clients=local_stack.clients
-    )
 
 
 @pytest.fixture

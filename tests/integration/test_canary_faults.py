@@ -1,0 +1,106 @@
+"""The harness measured: inject a known fault into known orders and check it finds exactly them.
+
+Every third order of a canary carries one fault's marker; the chain (or the emulator, or the courier
+stub) fires that fault for exactly those orders. The canary must call exactly those orders bad, with the
+class the fault produces, and every other order good.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chainprobe.drive.canary import FaultPlan
+from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
+from chainprobe.ledger.store import Ledger
+from chainprobe.pipeline import run_canary
+from chainprobe.target import Target
+from tests.integration.test_canary import SPEC
+
+COUNT = 6
+EVERY = 3
+MARKED = {seq for seq in range(COUNT) if seq % EVERY == 0}
+
+CHAIN_FAULTS = {
+    "handler-500": FailureClass.HTTP_5XX,
+    "lambda-exception": FailureClass.HTTP_5XX,
+    "malformed-response": FailureClass.HTTP_5XX,
+    "events-entry-failure": FailureClass.HTTP_5XX,  # strict publish mode: the request fails
+}
+COURIER_FAULTS = ("courier-5xx", "courier-429", "courier-reset", "courier-slow")
+DELIVERY_DEADLINE_S = 30  # probes/orders.yaml: slo.delivery.deadline_seconds
+
+
+def canary_orders(target: Target, ledger_path: Path, fault: str, rate: float = 3.0) -> list[OrderRecord]:
+    outcome = run_canary(
+        spec_path=SPEC,
+        count=COUNT,
+        rate=rate,
+        report_dir=None,
+        say=print,
+        target=target,
+        fault_plan=FaultPlan(faults=(fault,), every=EVERY),
+    )
+    with Ledger(ledger_path) as ledger:
+        return ledger.orders(outcome.report.run.run_id)
+
+
+@pytest.mark.parametrize("fault", sorted(CHAIN_FAULTS))
+def test_a_chain_fault_makes_exactly_the_marked_orders_bad(
+    target: Target,
+    ledger_path: Path,
+    fault: str,
+) -> None:
+    orders = canary_orders(target, ledger_path, fault)
+
+    bad = {o.seq: o.chain_failure for o in orders if o.chain_verdict is Verdict.BAD}
+    assert bad == dict.fromkeys(MARKED, CHAIN_FAULTS[fault])
+    assert all(o.chain_verdict is Verdict.GOOD for o in orders if o.seq not in MARKED)
+    assert all(o.delivery_verdict is Verdict.GOOD for o in orders if o.seq not in MARKED)
+
+
+def test_handler_latency_slows_exactly_the_marked_orders(target: Target, ledger_path: Path) -> None:
+    # Slow enough that no order waits behind a sleeping one (one warm environment serves them all).
+    orders = canary_orders(target, ledger_path, "handler-latency", rate=0.5)
+
+    assert all(o.chain_verdict is Verdict.GOOD for o in orders)
+    slow = {o.seq for o in orders if (o.api_latency_ms or 0) >= 1500}
+    assert slow == MARKED
+
+
+def first_courier_calls(courier_url: str) -> dict[str, float]:
+    """When the courier stub first saw each order, read straight from its journal (not via the harness)."""
+    events = httpx.get(f"{courier_url}/__admin/requests", timeout=10).json()["requests"]
+    first: dict[str, float] = {}
+    for event in events:
+        order_id = json.loads(event["request"]["body"] or "{}").get("orderId")
+        at = event["request"]["loggedDate"] / 1000
+        if order_id and (order_id not in first or at < first[order_id]):
+            first[order_id] = at
+    return first
+
+
+@pytest.mark.parametrize("fault", COURIER_FAULTS)
+def test_a_courier_fault_fails_exactly_the_marked_deliveries(
+    target: Target,
+    ledger_path: Path,
+    fault: str,
+) -> None:
+    orders = canary_orders(target, ledger_path, fault)
+
+    assert all(o.chain_verdict is Verdict.GOOD for o in orders)
+    failed = {o.seq: o.delivery_failure for o in orders if o.delivery_verdict is Verdict.BAD}
+    marked = {seq: failure for seq, failure in failed.items() if seq in MARKED}
+    assert marked == dict.fromkeys(MARKED, FailureClass.COURIER_FAILED)
+    # A slow courier holds up the orders batched behind a marked one: those are truly late, and only
+    # those may be missing. The stub's own journal says when each order first reached it.
+    first_call = first_courier_calls(str(target.endpoints["courier_url"]))
+    for order in orders:
+        if order.seq in MARKED or order.delivery_verdict is Verdict.GOOD:
+            continue
+        assert order.delivery_failure is FailureClass.COURIER_MISSING
+        assert order.sent_at is not None
+        assert first_call.get(order.order_id, float("inf")) > order.sent_at + DELIVERY_DEADLINE_S
