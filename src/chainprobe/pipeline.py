@@ -1,7 +1,16 @@
 """The composition root of a run: spec -> drive -> verify -> measure -> report, in that order.
 
 ``run_canary`` sends a canary's orders while the verifier judges them; ``finish_run`` verifies what a
-killed run left pending; ``report_run`` rebuilds a report from the ledger alone.
+killed run left pending; ``report_run`` rebuilds a report from the ledger alone. With
+``publish_metrics`` the concluded run is also published as CloudWatch custom metrics
+(``chainprobe.report.cloudwatch``), after its reports are written.
+
+Before the report is built, the metric-math SLI is read over the run's window from the target's
+CloudWatch and reconciled with the black box (``chainprobe.measure.reconcile``), waiting for late
+metrics up to ``metric_math_wait`` seconds (else ``CHAINPROBE_METRIC_MATH_WAIT``, else 90 s on the
+local stack and 300 s elsewhere). Skipped, with a note in the report, when the spec has no
+``metric_math``, the target has no CloudWatch, or ``metric_math=False``; a failed read is a note too,
+never a failed run.
 
 Example::
 
@@ -19,10 +28,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chainprobe.drive.canary import Canary, FaultPlan
 from chainprobe.ledger.location import LEDGER_ENV
+from chainprobe.ledger.model import OrderRecord, Run
 from chainprobe.ledger.store import Ledger
-from chainprobe.report import RunReport, build_report, write_reports
+from chainprobe.measure.reconcile import reconcile_run
+from chainprobe.measure.sli import SliResult
+from chainprobe.measure.window_sli import DEFAULT_WAIT_S, GetMetricData
+from chainprobe.report import RunReport, build_report, sli_for_spec, write_reports
+from chainprobe.report.cloudwatch import MetricPublisher, PublishedMetrics
+from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, summaries
 from chainprobe.report.writer import ReportFiles
 from chainprobe.spec import load_spec
 from chainprobe.spec.model import ProbeSpec
@@ -35,8 +52,16 @@ Say = Callable[[str], None]
 
 @dataclass(frozen=True)
 class RunOutcome:
+    """A concluded run: its report, the files written, and what publishing its metrics did.
+
+    ``publish_error`` is one line when publishing was asked for and CloudWatch refused or could not be
+    reached (the report and its files are complete all the same).
+    """
+
     report: RunReport
     files: ReportFiles | None
+    published: PublishedMetrics | None = None
+    publish_error: str | None = None
 
 
 def open_ledger() -> Ledger:
@@ -77,6 +102,12 @@ def verifier_for(spec: ProbeSpec, target: Target, ledger: Ledger) -> RunVerifier
     return RunVerifier(spec=spec, endpoints=target.endpoints, clients=target.clients, ledger=ledger)
 
 
+def publisher_for(spec: ProbeSpec, target: Target, spec_path: str) -> MetricPublisher:
+    """Raises a SpecError (exit 2) when the spec has no ``cloudwatch_publish`` or a bad dimension."""
+    cloudwatch = target.clients.client("cloudwatch")
+    return MetricPublisher.for_spec(spec, target.endpoints, cloudwatch, source=spec_path)
+
+
 def run_canary(
     *,
     spec_path: Path,
@@ -86,9 +117,14 @@ def run_canary(
     say: Say,
     target: Target | None = None,
     fault_plan: FaultPlan | None = None,
+    publish_metrics: bool = False,
+    metric_math: bool = True,
+    metric_math_wait: float | None = None,
 ) -> RunOutcome:
     spec = load_spec(spec_path)
     target = target or resolve_target(say=say)
+    publisher = publisher_for(spec, target, str(spec_path)) if publish_metrics else None
+    source = metric_math_source(spec, target, enabled=metric_math, wait_s=metric_math_wait, say=say)
     preflight(spec, target)
     with open_ledger() as ledger:
         verifier = verifier_for(spec, target, ledger)
@@ -113,30 +149,60 @@ def run_canary(
         finally:
             sender.join()
         progress.draw(final=True)
-        return conclude(run.run_id, spec, verifier, ledger, report_dir)
+        return conclude(
+            run.run_id, spec, verifier, ledger, report_dir, publisher=publisher, metric_math=source
+        )
 
 
-def finish_run(*, run_id: str, report_dir: Path | None, say: Say) -> RunOutcome:
+def finish_run(
+    *, run_id: str, report_dir: Path | None, say: Say, publish_metrics: bool = False
+) -> RunOutcome:
     """Verifies what a killed run left pending, then reports it."""
     with open_ledger() as ledger:
         run = ledger.get_run(run_id)
         spec = load_spec(Path(run.spec_path))
         target = resolve_target(say=say, start_local=False)
+        publisher = publisher_for(spec, target, run.spec_path) if publish_metrics else None
+        source = metric_math_source(spec, target, enabled=True, wait_s=None, say=say)
         verifier = verifier_for(spec, target, ledger)
         pending = len(ledger.pending_orders(run_id))
         say(f"run {run_id}: {pending} of {len(ledger.orders(run_id))} orders still pending")
         verifier.verify(run_id)
-        return conclude(run_id, spec, verifier, ledger, report_dir)
+        return conclude(run_id, spec, verifier, ledger, report_dir, publisher=publisher, metric_math=source)
 
 
 def conclude(
-    run_id: str, spec: ProbeSpec, verifier: RunVerifier, ledger: Ledger, report_dir: Path | None
+    run_id: str,
+    spec: ProbeSpec,
+    verifier: RunVerifier,
+    ledger: Ledger,
+    report_dir: Path | None,
+    *,
+    publisher: MetricPublisher | None = None,
+    metric_math: MetricMathSource | None = None,
 ) -> RunOutcome:
+    """Cleans up probe items, closes the run, reconciles it with the metric math (when a source is
+    given), writes its reports, then publishes its metrics if asked."""
     verifier.clean_up_items(run_id)
     ledger.mark_run_verified(run_id)
-    report = build_report(run=ledger.get_run(run_id), orders=ledger.orders(run_id), spec=spec)
+    run, orders = ledger.get_run(run_id), ledger.orders(run_id)
+    sli = sli_for_spec(orders, spec)
+    summary, reconciliation = measure_metric_math(spec, run, orders, sli, metric_math)
+    report = build_report(
+        run=run, orders=orders, spec=spec, sli=sli, metric_math=summary, reconciliation=reconciliation
+    )
     files = write_reports(report, report_dir) if report_dir is not None else None
-    return RunOutcome(report=report, files=files)
+    if publisher is None:
+        return RunOutcome(report=report, files=files)
+    try:
+        published = publisher.publish(report)
+    except ClientError as e:
+        error = e.response.get("Error", {})
+        failed = f"AWS said {error.get('Code')}: {error.get('Message')}"
+        return RunOutcome(report=report, files=files, publish_error=failed)
+    except BotoCoreError as e:
+        return RunOutcome(report=report, files=files, publish_error=str(e))
+    return RunOutcome(report=report, files=files, published=published)
 
 
 def report_run(*, run_id: str, report_dir: Path | None) -> RunOutcome:
@@ -146,3 +212,73 @@ def report_run(*, run_id: str, report_dir: Path | None) -> RunOutcome:
         report = build_report(run=run, orders=ledger.orders(run_id), spec=spec)
     files = write_reports(report, report_dir) if report_dir is not None else None
     return RunOutcome(report=report, files=files)
+
+
+# -- the metric-math SLI and its reconciliation ---------------------------------------------------
+
+METRIC_MATH_WAIT_ENV = "CHAINPROBE_METRIC_MATH_WAIT"
+REMOTE_METRIC_MATH_WAIT_S = 300.0  # AWS publishes service metrics minutes late
+
+
+@dataclass(frozen=True)
+class MetricMathSource:
+    """Where ``conclude`` reads the metric-math SLI: the target's GetMetricData and how long to wait
+    for late metrics; or, with ``get_metric_data`` ``None``, why it is skipped."""
+
+    get_metric_data: GetMetricData | None = None
+    wait_s: float = DEFAULT_WAIT_S
+    skipped: str | None = None
+    say: Say | None = None
+
+
+def metric_math_source(
+    spec: ProbeSpec, target: Target, *, enabled: bool, wait_s: float | None, say: Say | None = None
+) -> MetricMathSource:
+    """The source for a run against ``target``; the wait is ``wait_s``, else the environment's
+    ``CHAINPROBE_METRIC_MATH_WAIT``, else 90 s locally and 300 s elsewhere."""
+    if not enabled:
+        return MetricMathSource(skipped="--no-metric-math")
+    if spec.metric_math is None:
+        return MetricMathSource(skipped="the spec has no metric_math section")
+    try:
+        cloudwatch = target.clients.client("cloudwatch")
+    except (BotoCoreError, ValueError) as e:
+        return MetricMathSource(skipped=f"the target has no CloudWatch ({e})")
+    if wait_s is None:
+        configured = os.environ.get(METRIC_MATH_WAIT_ENV)
+        default = DEFAULT_WAIT_S if target.name == "local" else REMOTE_METRIC_MATH_WAIT_S
+        wait_s = float(configured) if configured else default
+    return MetricMathSource(get_metric_data=cloudwatch.get_metric_data, wait_s=wait_s, say=say)
+
+
+def measure_metric_math(
+    spec: ProbeSpec,
+    run: Run,
+    orders: list[OrderRecord],
+    sli: SliResult,
+    source: MetricMathSource | None,
+) -> tuple[MetricMathSummary | None, ReconciliationSummary | None]:
+    """The report's metric-math summary and reconciliation (``None``s without a source). Never raises:
+    whatever goes wrong reading or reconciling the metrics is a note in the report."""
+    if source is None:
+        return None, None
+    if spec.metric_math is None:
+        return MetricMathSummary.skipped("the spec has no metric_math section"), None
+    if source.get_metric_data is None:
+        return MetricMathSummary.skipped(source.skipped or "no CloudWatch"), None
+    if source.say is not None:
+        source.say(f"reading the metric-math SLI from CloudWatch (waiting up to {source.wait_s:g} s for it)")
+    try:
+        result = reconcile_run(
+            spec=spec.metric_math,
+            orders=orders,
+            sli=sli,
+            ended_at=run.ended_at,
+            get_metric_data=source.get_metric_data,
+            wait_s=source.wait_s,
+        )
+    except Exception as e:  # the metric math is reported, never a reason for the run to fail
+        return MetricMathSummary(availability=None, complete=False, notes=(f"metric math failed: {e}",)), None
+    if result is None:
+        return MetricMathSummary.skipped("no order was sent"), None
+    return summaries(result)

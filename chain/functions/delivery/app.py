@@ -25,14 +25,19 @@ Environment:
     RETRY_MAX_WAIT_S    default 8.
     COURIER_TIMEOUT_S   per-attempt HTTP timeout, default 5.
     FAULT_CONFIG_URL    optional; GET returns ``{"faults": {NAME: {"rate": P}}}`` (0.5 s timeout,
-                        cached 1 s, any failure means no faults).
+                        cached 1 s, any failure means no faults). Each courier fault sent is also
+                        POSTed to ``{FAULT_CONFIG_URL}/log`` (the ground-truth log; best effort,
+                        0.5 s timeout, a failure never changes the delivery).
     POWERTOOLS_SERVICE_NAME, LOG_LEVEL  structured logging.
 
 Courier faults (issue 3) are served by the courier stub (WireMock) for a request whose ``chaos``
 array names them. An order's own markers are forwarded as they are; a fault given a rate in the
 fault config is drawn per attempt and added to that attempt's ``chaos`` (at most one courier fault
-per request). Each attempt that carries a courier fault logs a JSON line with ``fault``,
-``orderId``, ``trigger`` and ``attempt``.
+per request). Each attempt that carries a courier fault, by the order's marker or by rate, logs a
+JSON line with ``fault``, ``orderId``, ``trigger`` and ``attempt`` and is reported to the fault log
+(``detail.attempt``) before the call: one entry per courier call that carried a fault, which is
+what the courier's request journal shows. If an order marks several courier faults, the first in
+COURIER_FAULTS order is the one logged.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ SAFETY_MARGIN_S = 2.0  # kept free at the end of the invocation to answer the ba
 MIN_ATTEMPT_S = 1.0  # an attempt is not started with less time than this left
 FAULT_CONFIG_TIMEOUT_S = 0.5
 FAULT_CONFIG_TTL_S = 1.0
+FAULT_LOG_URL = f"{FAULT_CONFIG_URL.rstrip('/')}/log" if FAULT_CONFIG_URL else ""
+FAULT_LOG_TIMEOUT_S = 0.5
 COURIER_FAULTS = ("courier-5xx", "courier-slow", "courier-reset", "courier-429")
 
 logger = Logger(
@@ -201,7 +208,35 @@ def with_courier_fault(payload: Mapping[str, Any], *, order_id: str, attempt_no:
         "fault injected",
         extra={"fault": marked[0], "orderId": order_id, "trigger": trigger, "attempt": attempt_no},
     )
+    report_fault(marked[0], order_id=order_id, trigger=trigger, attempt_no=attempt_no)
     return {**payload, "chaos": chaos}
+
+
+def report_fault(fault: str, *, order_id: str, trigger: str, attempt_no: int) -> None:
+    """POSTs one courier fault to the fault log; best effort, never raises."""
+    if not FAULT_LOG_URL:
+        return
+    entry = {
+        "fault": fault,
+        "orderId": order_id,
+        "trigger": trigger,
+        "at": time.time(),
+        "detail": {
+            "function": os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "DeliveryHandler"),
+            "attempt": attempt_no,
+        },
+    }
+    request = urllib.request.Request(
+        FAULT_LOG_URL,
+        data=json.dumps(entry).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=FAULT_LOG_TIMEOUT_S) as answer:
+            answer.read()
+    except Exception as exc:  # the log is best effort: the delivery goes on as decided
+        logger.warning("fault not reported", extra={"unreported": fault, "reason": str(exc)})
 
 
 _fault_cache: tuple[float, dict[str, float]] | None = None

@@ -14,7 +14,9 @@ Environment (read once per cold start):
     PUBLISH_MODE        ``strict``: a failed PutEvents entry answers 502; ``naive``: the failure is
                         ignored and the client still gets 201 (the source material's bug).
     FAULT_CONFIG_URL    optional; GET returns ``{"faults": {NAME: {"rate": P}}}`` (0.5 s timeout,
-                        cached 1 s, any failure means no faults).
+                        cached 1 s, any failure means no faults). Each fault that fires is also
+                        POSTed to ``{FAULT_CONFIG_URL}/log`` (the ground-truth log; best effort,
+                        0.5 s timeout, a failure never changes the answer).
     HANDLER_LATENCY_MS  delay added by the ``handler-latency`` fault (default 1500).
     POWERTOOLS_SERVICE_NAME, LOG_LEVEL  structured logging.
 
@@ -24,7 +26,8 @@ given by the fault config. They fire after validation and before anything is wri
     lambda-exception    raises: an unhandled error, Lambda ``Errors`` rises, the gateway answers 502.
     handler-500         an error is caught and answered as 500: Lambda looks healthy.
     malformed-response  returns a bare string, not a proxy response: the gateway answers 502.
-Every fault that fires logs one JSON line carrying ``fault``, ``orderId`` and ``trigger``.
+Every fault that fires logs one JSON line carrying ``fault``, ``orderId`` and ``trigger``, and is
+reported to the fault log as ``{"fault", "orderId", "trigger", "at", "detail"}`` before it acts.
 
 Other failures: a failed PutItem (after botocore's 3 standard-mode attempts) answers 503; a failed
 PutEvents call (an exception, not a failed entry) answers 502 in both publish modes.
@@ -73,13 +76,19 @@ CORRELATION_HEADER = "x-correlation-id"
 
 FAULT_CONFIG_TIMEOUT_S = 0.5
 FAULT_CONFIG_TTL_S = 1.0
+FAULT_LOG_URL = f"{FAULT_CONFIG_URL.rstrip('/')}/log" if FAULT_CONFIG_URL else ""
+FAULT_LOG_TIMEOUT_S = 0.5
 LATENCY_FAULT = "handler-latency"
 # At most one of these fires per order, in this order of precedence.
 FAILING_FAULTS = ("lambda-exception", "handler-500", "malformed-response")
 MALFORMED_RESPONSE = "<html><body>this is not a Lambda proxy response</body></html>"
 
 # Sized for the 6 s function timeout: a stuck call fails fast instead of hanging the request.
-AWS_CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 3})
+# 3 attempts in all: botocore's client-config ``max_attempts`` counts retries (3 would mean 4 calls),
+# ``total_max_attempts`` counts calls, the initial one included.
+AWS_CLIENT_CONFIG = Config(
+    connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3}
+)
 
 logger = Logger(
     service=os.environ.get("POWERTOOLS_SERVICE_NAME", "orders-api"),
@@ -274,6 +283,7 @@ def inject_faults(order: Order) -> Response | str | None:
             "fault injected",
             extra={"fault": fault.name, "orderId": order.order_id, "trigger": fault.trigger},
         )
+        report_fault(fault, order.order_id)
         if fault.name == LATENCY_FAULT:
             time.sleep(HANDLER_LATENCY_MS / 1000)
         elif fault.name == "lambda-exception":
@@ -289,6 +299,30 @@ def inject_faults(order: Order) -> Response | str | None:
             logger.error("order failed", extra={"status": "FAILED", "reason": "malformed response"})
             return MALFORMED_RESPONSE
     return None
+
+
+def report_fault(fault: FiredFault, order_id: str) -> None:
+    """POSTs one fired fault to the fault log; best effort, never raises."""
+    if not FAULT_LOG_URL:
+        return
+    entry = {
+        "fault": fault.name,
+        "orderId": order_id,
+        "trigger": fault.trigger,
+        "at": time.time(),
+        "detail": {"function": os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "OrdersHandler")},
+    }
+    request = urllib.request.Request(
+        FAULT_LOG_URL,
+        data=json.dumps(entry).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=FAULT_LOG_TIMEOUT_S) as answer:
+            answer.read()
+    except Exception as exc:  # the log is best effort: the request goes on as decided
+        logger.warning("fault not reported", extra={"unreported": fault.name, "reason": str(exc)})
 
 
 _fault_cache: tuple[float, dict[str, float]] | None = None

@@ -30,10 +30,17 @@ def positive_float(text: str) -> float:
 
 
 def finish(outcome: RunOutcome) -> int:
+    """Prints the summary; exit 1 on a breached SLO, else 3 when asked-for metrics were not published."""
     print(render_terminal(outcome.report), end="")
     if outcome.files is not None:
         say(f"reports in {outcome.files.json.parent}")
-    return ExitCode.OK if outcome.report.gate.met else ExitCode.SLO_BREACHED
+    if outcome.published is not None:
+        say(f"published {outcome.published.describe()}")
+    if outcome.publish_error is not None:
+        say(f"publishing metrics to CloudWatch failed: {outcome.publish_error}")
+    if not outcome.report.gate.met:
+        return ExitCode.SLO_BREACHED
+    return ExitCode.UNREACHABLE if outcome.publish_error is not None else ExitCode.OK
 
 
 def run_canary_command(args: argparse.Namespace) -> int:
@@ -44,12 +51,18 @@ def run_canary_command(args: argparse.Namespace) -> int:
         report_dir=args.report_dir,
         say=say,
         fault_plan=FaultPlan(faults=tuple(args.fault), every=args.fault_every),
+        publish_metrics=args.publish_metrics,
+        metric_math=args.metric_math,
+        metric_math_wait=args.metric_math_wait,
     )
     return finish(outcome)
 
 
 def run_verify_command(args: argparse.Namespace) -> int:
-    return finish(finish_run(run_id=args.run, report_dir=args.report_dir, say=say))
+    outcome = finish_run(
+        run_id=args.run, report_dir=args.report_dir, say=say, publish_metrics=args.publish_metrics
+    )
+    return finish(outcome)
 
 
 def run_report_command(args: argparse.Namespace) -> int:
@@ -65,6 +78,14 @@ def run_cleanup_command(args: argparse.Namespace) -> int:
         print(f"removed queue {queue}")
     say(f"{len(removed.rules)} capture rules and {len(removed.queues)} capture queues removed")
     return ExitCode.OK
+
+
+def add_publish_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--publish-metrics",
+        action="store_true",
+        help="publish the run's results as CloudWatch custom metrics (the spec's cloudwatch_publish)",
+    )
 
 
 def register(commands: Any) -> None:
@@ -83,11 +104,26 @@ def register(commands: Any) -> None:
     canary.add_argument(
         "--fault-every", type=positive_int, default=1, metavar="K", help="mark orders 0, K, 2K, … (default 1)"
     )
+    add_publish_option(canary)
+    canary.add_argument(
+        "--no-metric-math",
+        dest="metric_math",
+        action="store_false",
+        help="do not read the spec's metric-math SLI from CloudWatch (nor wait for late metrics)",
+    )
+    canary.add_argument(
+        "--metric-math-wait",
+        type=positive_float,
+        metavar="SECONDS",
+        help="wait at most this long for late metrics "
+        "(default: $CHAINPROBE_METRIC_MATH_WAIT, else 90 locally, 300 on AWS)",
+    )
     canary.set_defaults(handler=run_canary_command)
 
     verify = commands.add_parser("verify", help="finish verifying a run that was interrupted")
     verify.add_argument("--run", required=True, help="run id (from the canary's output or report)")
     verify.add_argument("--report-dir", type=Path)
+    add_publish_option(verify)
     verify.set_defaults(handler=run_verify_command)
 
     report = commands.add_parser("report", help="print (and write) the report of a recorded run")

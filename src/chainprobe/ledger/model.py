@@ -1,8 +1,10 @@
 """What the run ledger records: runs, orders, their stage timelines, verdicts and failure classes.
 
 Timestamps are epoch seconds (float). An order's life: *planned* (recorded before it is sent; after a
-crash it may or may not have been sent), *answered* (API status or transport failure recorded), then
-observed at each later stage, then judged. Verdicts are ``pending`` until final.
+crash it may or may not have been sent), *sent* (``sent_at`` recorded just before the request leaves),
+*answered* (API status or transport failure recorded), then observed at each later stage, then judged.
+Verdicts are ``pending`` until final; an order planned but never sent (a run killed in between) is
+judged ``not_sent`` and counts in no SLI.
 """
 
 from __future__ import annotations
@@ -74,11 +76,18 @@ TRANSPORT_FAILURES = frozenset({FailureClass.API_TIMEOUT, FailureClass.CONNECTIO
 
 
 class Verdict(StrEnum):
-    """An order's verdict on one SLO; ``pending`` until every stage succeeded or its deadline passed."""
+    """An order's verdict on one SLO; ``pending`` until every stage succeeded or its deadline passed.
+
+    ``not_sent`` (chain verdict only): planned, never sent. No ``sent_at``, no API outcome and no trace
+    downstream once the API deadline (counted from ``planned_at``) passed: the run stopped between
+    planning the order and sending it. Such an order is final, has no failure class and no delivery
+    verdict, and is left out of every SLI.
+    """
 
     GOOD = "good"
     BAD = "bad"
     PENDING = "pending"
+    NOT_SENT = "not_sent"
 
 
 class RunState(StrEnum):
@@ -137,8 +146,8 @@ class OrderRecord:
 
     @property
     def maybe_sent(self) -> bool:
-        """Planned but no API outcome: after a crash it may or may not have reached the API."""
-        return not self.answered
+        """Planned, no API outcome and not judged ``not_sent``: it may or may not have reached the API."""
+        return not self.answered and self.chain_verdict is not Verdict.NOT_SENT
 
     @property
     def pending(self) -> bool:
@@ -168,7 +177,7 @@ class Observation:
 class OrderOutcome:
     """A verdict update for one order; ``None`` leaves a verdict as it is.
 
-    A bad verdict needs a failure class, a good or pending one must have none.
+    A bad verdict needs a failure class; a good, pending or not_sent one must have none.
     """
 
     seq: int

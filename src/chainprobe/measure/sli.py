@@ -1,6 +1,7 @@
 """The black-box SLI: what the orders themselves say, computed from the ledger's records.
 
-- Chain availability = good / (good + bad); pending orders are excluded and counted apart.
+- Chain availability = good / (good + bad); pending orders are excluded and counted apart, and so are
+  orders judged ``not_sent`` (planned, never sent): they are in no SLI, latency or lag.
 - Delivery availability, the same over the orders whose delivery is verified.
 - Latency: percentiles of the API latency of GOOD orders, and the fraction within a threshold.
 - Per-stage lag: milliseconds from ``sent`` to each stage's observation, over every order observed there.
@@ -140,16 +141,23 @@ class LatencySli:
 class SliResult:
     """The black-box SLI of a set of orders.
 
-    ``orders`` counts every recorded order; ``maybe_sent`` those planned without an API outcome;
-    ``delivery`` is ``None`` when no order's delivery is verified; ``stage_lags`` is in milliseconds.
+    ``orders`` counts every recorded order, ``not_sent`` those judged never sent, ``sent`` the others;
+    ``maybe_sent`` those planned without an API outcome (and not judged never sent); ``delivery`` is
+    ``None`` when no order's delivery is verified; ``stage_lags`` is in milliseconds.
     """
 
     orders: int
+    not_sent: int
     maybe_sent: int
     chain: AvailabilitySli
     delivery: AvailabilitySli | None
     latency: LatencySli
     stage_lags: dict[Stage, Distribution]
+
+    @property
+    def sent(self) -> int:
+        """Orders that were sent (or may have been): every recorded order but the ``not_sent`` ones."""
+        return self.orders - self.not_sent
 
 
 def compute_sli(
@@ -161,16 +169,18 @@ def compute_sli(
 ) -> SliResult:
     """The SLI of ``orders`` (typically ``Ledger.orders(run_id)``)."""
     records = list(orders)
-    delivered = [order for order in records if order.delivery_verdict is not None]
+    sent = [order for order in records if order.chain_verdict is not Verdict.NOT_SENT]
+    delivered = [order for order in sent if order.delivery_verdict is not None]
     return SliResult(
         orders=len(records),
-        maybe_sent=sum(1 for order in records if order.maybe_sent),
-        chain=_availability([(o.chain_verdict, o.chain_failure) for o in records], confidence),
+        not_sent=len(records) - len(sent),
+        maybe_sent=sum(1 for order in sent if order.maybe_sent),
+        chain=_availability([(o.chain_verdict, o.chain_failure) for o in sent], confidence),
         delivery=_availability([(o.delivery_verdict, o.delivery_failure) for o in delivered], confidence)
         if delivered
         else None,
-        latency=_latency(records, latency_threshold_ms, latency_percentile, confidence),
-        stage_lags={stage: Distribution.of(_lags(records, stage)) for stage in LAG_STAGES},
+        latency=_latency(sent, latency_threshold_ms, latency_percentile, confidence),
+        stage_lags={stage: Distribution.of(_lags(sent, stage)) for stage in LAG_STAGES},
     )
 
 

@@ -9,10 +9,12 @@ Example::
     write_reports(report, report_dir)          # report.json, junit.xml, summary.md
     raise SystemExit(0 if report.gate.met else 1)
 
-The gate's rules are in ``chainprobe.report.gate``.
+The gate's rules are in ``chainprobe.report.gate``; publishing a run as CloudWatch custom metrics (names,
+units, dimensions) in ``chainprobe.report.cloudwatch``.
 """
 
 from chainprobe.report.build import build_report, sli_for_spec, worst_orders
+from chainprobe.report.cloudwatch import MetricPublisher, PublishedMetrics, run_metrics
 from chainprobe.report.gate import evaluate_gate
 from chainprobe.report.json_report import render_json
 from chainprobe.report.junit import render_junit
@@ -33,7 +35,9 @@ __all__ = [
     "REPORT_SCHEMA",
     "BudgetSummary",
     "MetricMathSummary",
+    "MetricPublisher",
     "ObjectiveResult",
+    "PublishedMetrics",
     "ReconciliationSummary",
     "ReportFiles",
     "RunReport",
@@ -44,6 +48,7 @@ __all__ = [
     "render_junit",
     "render_markdown",
     "render_terminal",
+    "run_metrics",
     "sli_for_spec",
     "worst_orders",
     "write_reports",

@@ -67,8 +67,12 @@ def sli_for_spec(orders: Sequence[OrderRecord], spec: ProbeSpec) -> SliResult:
 
 
 def worst_orders(orders: Sequence[OrderRecord], limit: int = WORST_ORDERS) -> list[OrderRecord]:
-    """Bad orders first (chain, then delivery), then pending ones, then the slowest good ones."""
-    return sorted(orders, key=_badness)[:limit]
+    """Bad orders first (chain, then delivery), then pending ones, then the slowest good ones.
+
+    Orders never sent (``not_sent``) are left out: nothing about the chain can be learnt from them.
+    """
+    sent = [order for order in orders if order.chain_verdict is not Verdict.NOT_SENT]
+    return sorted(sent, key=_badness)[:limit]
 
 
 def _badness(order: OrderRecord) -> tuple[int, float, int]:

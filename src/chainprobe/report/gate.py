@@ -104,7 +104,7 @@ def _reason(item: ObjectiveResult) -> str:
 def _completeness(sli: SliResult, slo: SloSpec | None) -> list[str]:
     reasons = []
     if sli.chain.pending:
-        reasons.append(f"{sli.chain.pending} of {sli.orders} orders still pending a chain verdict")
+        reasons.append(f"{sli.chain.pending} of {sli.sent} orders still pending a chain verdict")
     delivery_gates = slo is not None and slo.delivery is not None and slo.delivery.gate
     if delivery_gates and sli.delivery is not None and sli.delivery.pending:
         reasons.append(f"{sli.delivery.pending} orders still pending a delivery verdict")

@@ -65,7 +65,7 @@ def _stage_case(report: RunReport, stage: Stage) -> ET.Element:
         failure = ET.SubElement(
             case,
             "failure",
-            message=f"{len(failed)} of {len(report.orders)} orders failed at {stage.value} ({summary})",
+            message=f"{len(failed)} of {report.sli.sent} orders failed at {stage.value} ({summary})",
             type=classes.most_common(1)[0][0],
         )
         failure.text = _order_lines(failed, stage)

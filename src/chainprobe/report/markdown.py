@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chainprobe.report.formatting import ms, seconds
+from chainprobe.report.metric_math import class_rows, denominator_line, window_line
 from chainprobe.report.model import RunReport
 from chainprobe.report.sections import (
     budget_line,
     class_counts,
+    not_sent_line,
     order_cells,
     orders_line,
     sli_rows,
@@ -21,12 +23,15 @@ __all__ = ["render_markdown"]
 
 def render_markdown(report: RunReport) -> str:
     """The report as GitHub-flavoured Markdown, ending with a newline."""
-    blocks = [_heading(report), _sli_table(report)]
+    blocks = [_heading(report)]
+    if (not_sent := not_sent_line(report)) is not None:
+        blocks.append(f"**Not sent:** {not_sent}.")
+    blocks.append(_sli_table(report))
     if report.gate.reasons:
         blocks.append("**Why:** " + "; ".join(report.gate.reasons))
     if report.budgets:
         blocks.append("\n".join(f"- Error budget, {budget_line(item)}" for item in report.budgets))
-    blocks.extend(_classes(report) + _worst(report) + [_lags(report)])
+    blocks.extend(_classes(report) + _reconciliation(report) + _worst(report) + [_lags(report)])
     return "\n\n".join(blocks) + "\n"
 
 
@@ -61,6 +66,21 @@ def _classes(report: RunReport) -> list[str]:
         return []
     rows = [[failure.value, failure.stage.value, str(count)] for failure, count in counts]
     return ["#### Failure classes\n\n" + _table(["class", "stage", "orders"], rows)]
+
+
+def _reconciliation(report: RunReport) -> list[str]:
+    """The metric math against the black box: window, denominator, the gap per class, notes."""
+    metric_math, rec = report.metric_math, report.reconciliation
+    if metric_math is None or (metric_math.window is None and rec is None):
+        return []
+    lines = [line for line in (window_line(metric_math),) if line]
+    lines += [line for line in (denominator_line(rec),) if line] if rec else []
+    text = "#### Metric math vs black box\n\n" + "".join(f"{line[:1].upper()}{line[1:]}.\n" for line in lines)
+    if rec is not None and rec.gap is not None:
+        header = ["class", "black box", "metric math", "gap", "explained", "why"]
+        text += "\n" + _table(header, class_rows(rec))
+    notes = "\n".join(f"- {note}" for note in metric_math.notes)
+    return [text.rstrip() + ("\n\n" + notes if notes else "")]
 
 
 def _worst(report: RunReport) -> list[str]:

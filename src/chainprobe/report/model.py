@@ -4,18 +4,21 @@ SLI and the reconciliation between the two. Writers (JSON, JUnit, Markdown, term
 ``to_dict()`` carries at least the CLI contract's fields: ``run_id``, ``started_at``, ``ended_at``,
 ``orders.sent|good|bad|by_class``, ``sli.availability``, ``sli.latency_ms.p50|p95|p99``, ``slo.met``,
 ``metric_math.availability``, ``reconciliation.gap``, ``reconciliation.by_class``; plus the delivery SLO,
-confidence intervals, per-stage lags, budget and burn, and the worst orders. Times are ISO 8601 UTC,
-latencies and lags milliseconds (3 decimals), availabilities fractions (6 decimals).
+confidence intervals, per-stage lags, budget and burn, and the worst orders. ``orders.sent`` counts the
+orders that were sent (``good + bad + pending``); ``orders.not_sent`` those planned but never sent (a
+run stopped in between), which are in no SLI. Times are ISO 8601 UTC, latencies and lags milliseconds
+(3 decimals), availabilities fractions (6 decimals).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from chainprobe.ledger.model import OrderRecord, Run, Stage
 from chainprobe.measure.budget import RunBurn
 from chainprobe.measure.sli import AvailabilitySli, Distribution, Interval, SliResult
+from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, empty_reconciliation_dict
 from chainprobe.report.timefmt import iso_utc
 
 __all__ = [
@@ -29,21 +32,6 @@ __all__ = [
 ]
 
 REPORT_SCHEMA = "chainprobe.report/1"
-
-
-@dataclass(frozen=True, kw_only=True)
-class MetricMathSummary:
-    """The metric-math SLI over the run's window (``None``: no datapoints)."""
-
-    availability: float | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReconciliationSummary:
-    """How the black-box and metric-math SLIs differ: the gap and the failure classes behind it."""
-
-    gap: float | None
-    by_class: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,18 +117,21 @@ class RunReport:
             "delivery": _availability_dict(self.sli.delivery) if self.sli.delivery else None,
             "slo": _gate_dict(self.gate),
             "budget": {item.slo: _budget_dict(item) for item in self.budgets},
-            "metric_math": {"availability": _round(_mm(self.metric_math), 6)},
-            "reconciliation": _reconciliation_dict(self.reconciliation),
+            "metric_math": (self.metric_math or MetricMathSummary(availability=None)).to_dict(),
+            "reconciliation": self.reconciliation.to_dict()
+            if self.reconciliation
+            else empty_reconciliation_dict(),
             "worst_orders": [_order_dict(order) for order in self.worst_orders],
         }
 
     def _orders_dict(self) -> dict[str, Any]:
         chain = self.sli.chain
         return {
-            "sent": self.sli.orders,
+            "sent": self.sli.sent,
             "good": chain.good,
             "bad": chain.bad,
             "pending": chain.pending,
+            "not_sent": self.sli.not_sent,
             "maybe_sent": self.sli.maybe_sent,
             "by_class": {failure.value: count for failure, count in chain.by_class.items()},
         }
@@ -208,12 +199,6 @@ def _budget_dict(item: BudgetSummary) -> dict[str, Any]:
     }
 
 
-def _reconciliation_dict(item: ReconciliationSummary | None) -> dict[str, Any]:
-    if item is None:
-        return {"gap": None, "by_class": {}}
-    return {"gap": _round(item.gap, 6), "by_class": dict(item.by_class)}
-
-
 def _order_dict(order: OrderRecord) -> dict[str, Any]:
     return {
         "seq": order.seq,
@@ -242,10 +227,6 @@ def _interval_dict(interval: Interval | None) -> dict[str, float] | None:
     if interval is None:
         return None
     return {"low": round(interval.low, 6), "high": round(interval.high, 6), "confidence": interval.confidence}
-
-
-def _mm(summary: MetricMathSummary | None) -> float | None:
-    return summary.availability if summary else None
 
 
 def _round(value: float | None, digits: int) -> float | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
 from chainprobe.report.formatting import interval_text, ms, percent
+from chainprobe.report.metric_math import measured_text
 from chainprobe.report.model import BudgetSummary, ObjectiveResult, RunReport
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "budget_line",
     "class_counts",
     "gap_text",
+    "not_sent_line",
     "order_cells",
     "orders_line",
     "sli_rows",
@@ -39,20 +41,31 @@ def verdict_word(report: RunReport) -> str:
 
 
 def orders_line(report: RunReport) -> str:
-    """``'20 orders: 18 good, 1 bad, 1 pending'`` (plus how many may not have been sent)."""
+    """``'20 orders: 18 good, 1 bad, 1 pending'`` (plus how many may not have been sent).
+
+    Counts the orders sent; those never sent are in ``not_sent_line``.
+    """
     chain = report.sli.chain
-    line = f"{report.sli.orders} orders: {chain.good} good, {chain.bad} bad, {chain.pending} pending"
+    line = f"{report.sli.sent} orders: {chain.good} good, {chain.bad} bad, {chain.pending} pending"
     if report.sli.maybe_sent:
         line += f" ({report.sli.maybe_sent} without an API outcome)"
     return line
+
+
+def not_sent_line(report: RunReport) -> str | None:
+    """``'3 orders planned but never sent (the run stopped first); in no SLI'``, or ``None`` when none."""
+    count = report.sli.not_sent
+    if not count:
+        return None
+    noun = "order" if count == 1 else "orders"
+    return f"{count} {noun} planned but never sent (the run stopped first); in no SLI"
 
 
 def sli_rows(report: RunReport) -> list[SliRow]:
     """One row per objective of the gate, then the metric-math SLI when measured."""
     rows = [_objective_row(report, item) for item in report.gate.objectives]
     if report.metric_math is not None:
-        gap = gap_text(report.reconciliation.gap if report.reconciliation else None)
-        measured = f"{percent(report.metric_math.availability)} ({gap} to the black-box SLI)"
+        measured = measured_text(report.metric_math, report.reconciliation)
         rows.append(SliRow("metric-math", "Metric-math availability", measured, "", "reported"))
     return rows
 

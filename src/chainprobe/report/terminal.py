@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from chainprobe.report.formatting import ms, seconds
+from chainprobe.report.metric_math import reconciliation_lines
 from chainprobe.report.model import RunReport
 from chainprobe.report.sections import (
     budget_line,
     class_counts,
     gap_text,
+    not_sent_line,
     orders_line,
     sli_rows,
     verdict_word,
@@ -27,6 +29,8 @@ def render_terminal(report: RunReport) -> str:
         _line("run", f"{run.run_id} on {run.target}, {_duration(report)}"),
         _line("orders", orders_line(report)),
     ]
+    if (not_sent := not_sent_line(report)) is not None:
+        lines.append(_line("not sent", not_sent))
     for row in sli_rows(report):
         judged = f"; {row.objective}: {row.outcome}" if row.objective else ""
         lines.append(_line(_LABELS.get(row.name, row.name), row.measured + judged))
@@ -35,6 +39,9 @@ def render_terminal(report: RunReport) -> str:
     if counts:
         lines.append(_line("classes", ", ".join(f"{failure.value} {count}" for failure, count in counts)))
     lines.extend(_line("budget", budget_line(item)) for item in report.budgets)
+    lines.extend(
+        _line("reconcile", text) for text in reconciliation_lines(report.metric_math, report.reconciliation)
+    )
     if report.reconciliation is not None and report.metric_math is None:
         lines.append(_line("reconcile", gap_text(report.reconciliation.gap)))
     lines.extend(_line("why", reason) for reason in report.gate.incomplete)

@@ -2,7 +2,8 @@
 
 A rule on the chain's bus matching the probe's events (scoped to the probe tag, so user traffic is
 never copied), targeting an SQS queue the harness reads. Rule and queue are named from the bus and
-pattern (``chainprobe-capture-<bus>-<hash>``), tagged ``chainprobe:managed``, created idempotently and
+pattern (``chainprobe-capture-<bus>-<hash>``, at most 64 characters as EventBridge allows; a long bus
+name is shortened and given a hash of its own), tagged ``chainprobe:managed``, created idempotently and
 reused across runs, so a scheduled canary does not pay for creating them each time.
 ``remove_capture_resources`` finds and deletes every one the harness ever created, by prefix and tag,
 including those a killed run left behind.
@@ -32,6 +33,9 @@ RECEIVE_BATCH = 10  # SQS's maximum per ReceiveMessage
 # Short, so that messages a killed verifier had received come back soon for the one that finishes its run.
 VISIBILITY_SECONDS = 5
 RETENTION_SECONDS = 4 * 3600
+MAX_NAME = 64  # EventBridge rule names (SQS queue names allow 80)
+_DIGEST = 10
+_BUS_ROOM = MAX_NAME - len(PREFIX) - 1 - _DIGEST
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,14 @@ class CapturedEvent:
 
 
 def resource_name(bus: str, pattern: Mapping[str, object]) -> str:
-    digest = hashlib.sha256(json.dumps(pattern, sort_keys=True).encode()).hexdigest()[:10]
-    safe_bus = "".join(c if c.isalnum() or c in "-_" else "-" for c in bus.split("/")[-1])[:40]
+    """``chainprobe-capture-<bus>-<hash of the pattern>``: the same for the same bus (name or ARN) and
+    pattern, whatever the pattern's key order; at most ``MAX_NAME`` characters."""
+    digest = hashlib.sha256(json.dumps(pattern, sort_keys=True).encode()).hexdigest()[:_DIGEST]
+    name = bus.split("/")[-1]
+    safe_bus = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in name)
+    if len(safe_bus) > _BUS_ROOM:
+        bus_digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+        safe_bus = f"{safe_bus[: _BUS_ROOM - 7]}-{bus_digest}"
     return f"{PREFIX}{safe_bus}-{digest}"
 
 
@@ -103,7 +113,10 @@ class CaptureRule:
         )
 
     def drain(self, *, wait_seconds: int = 1, max_batches: int = 100) -> Iterator[CapturedEvent]:
-        """Receives (10 at a time, long polling) and deletes what the queue holds now."""
+        """Receives (10 at a time, long polling) and deletes what the queue holds now.
+
+        A short batch ends the drain: SQS gave what it had, and the next pass asks again.
+        """
         if self.queue_url is None:
             raise RuntimeError("CaptureRule.ensure() must run before drain()")
         for _ in range(max_batches):
@@ -127,6 +140,8 @@ class CaptureRule:
                 QueueUrl=self.queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
             )
+            if len(messages) < RECEIVE_BATCH:
+                return  # the queue had less than a full batch: asking again now would come back empty
             wait_seconds = 0
 
 
@@ -137,12 +152,15 @@ class RemovedResources:
 
 
 def remove_capture_resources(clients: AwsClients) -> RemovedResources:
-    """Deletes every capture rule (on every bus) and capture queue the harness created."""
+    """Deletes every capture rule (on every bus) and capture queue the harness created: those named
+    with ``PREFIX`` and tagged ``chainprobe:managed``; anything else is left alone."""
     events = clients.client("events")
     sqs = clients.client("sqs")
     rules: list[str] = []
     for bus in paginate(events, "list_event_buses", "EventBuses"):
         for rule in paginate(events, "list_rules", "Rules", EventBusName=bus["Name"], NamePrefix=PREFIX):
+            if not _managed_rule(events, rule["Arn"]):
+                continue
             targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus["Name"])["Targets"]
             if targets:
                 events.remove_targets(
@@ -160,6 +178,14 @@ def remove_capture_resources(clients: AwsClients) -> RemovedResources:
             sqs.delete_queue(QueueUrl=url)
             queues.append(url.rsplit("/", 1)[-1])
     return RemovedResources(rules=rules, queues=queues)
+
+
+def _managed_rule(events: Any, arn: str) -> bool:
+    try:
+        tags = events.list_tags_for_resource(ResourceARN=arn).get("Tags", [])
+    except ClientError:
+        return False
+    return any(tag.get("Key") == MANAGED_TAG and tag.get("Value") == "true" for tag in tags)
 
 
 def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:

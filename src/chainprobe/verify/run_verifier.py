@@ -92,9 +92,9 @@ class RunVerifier:
         """Makes sure the capture rule exists; call before the first order is sent.
 
         No event is judged missing before messages that an earlier, killed verifier had received (and
-        not deleted) are visible again.
+        not deleted) are visible again. The rule is ensured once per verifier (``verify`` prepares too).
         """
-        if self.capture is not None:
+        if self.capture is not None and self.capture.queue_url is None:
             self.capture.ensure()
         self.judge.not_before = time.time() + VISIBILITY_SECONDS + 1
 

@@ -1,11 +1,15 @@
 """Judging one order from what each stage showed: the chain verdict and the delivery verdict.
 
 A verdict is final only when every verified stage succeeded or a failing stage's deadline passed
-(deadlines count from the moment the order was sent). Until then it stays pending.
+(deadlines count from the moment the order was sent, or was planned when no send was recorded). Until
+then it stays pending.
 
 - Chain (the availability SLO): the API answer, then the DynamoDB item, then the captured event.
+- Not sent: an order with no ``sent_at``, no API outcome and no trace downstream once its API deadline
+  passed never left the harness (the run was killed between planning and sending it): ``not_sent``,
+  in no SLI. With ``sent_at`` recorded and nothing else it is ``api_timeout``: the user got no answer.
 - Delivery (the courier's own SLO): judged only for orders the chain completed, so one failure is
-  never counted twice.
+  never counted twice; a chain-bad or never-sent order gets no delivery verdict.
 """
 
 from __future__ import annotations
@@ -71,8 +75,8 @@ class OrderJudge:
     def overdue(self, record: OrderRecord, stage: str, now: float) -> bool:
         return now >= max(self.not_before, sent_time(record) + self.spec.deadlines.for_stage(stage))
 
-    def chain(self, record: OrderRecord, evidence: Evidence, now: float) -> StageFailure | bool | None:
-        """A failure, True when every stage succeeded, or None while undecided."""
+    def chain(self, record: OrderRecord, evidence: Evidence, now: float) -> StageFailure | Verdict:
+        """A failure, or ``good`` (every stage succeeded), ``not_sent`` or ``pending`` (undecided)."""
         if record.api_failure is not None:
             return StageFailure(record.api_failure, "no HTTP answer")
         if record.api_status is not None:
@@ -82,8 +86,10 @@ class OrderJudge:
             if failure is not None:
                 return failure
         elif not self.overdue(record, "api", now):
-            return None
-        elif evidence.item is None and evidence.events == 0 and record.dynamodb_at is None:
+            return Verdict.PENDING
+        elif not traced_downstream(record, evidence):
+            if record.sent_at is None:
+                return Verdict.NOT_SENT
             return StageFailure(FailureClass.API_TIMEOUT, "no answer recorded and no trace downstream")
         undecided = False
         item_unproven = evidence.item is None or bool(evidence.item_problems)
@@ -101,49 +107,53 @@ class OrderJudge:
                 return StageFailure(FailureClass.EVENT_DUPLICATE, f"{events} events captured")
             if events == 0:
                 if not self.overdue(record, "event", now):
-                    return None
+                    return Verdict.PENDING
                 return StageFailure(FailureClass.EVENT_MISSING, "no event captured by the deadline")
-        return None if undecided else True
+        return Verdict.PENDING if undecided else Verdict.GOOD
 
-    def delivery(self, record: OrderRecord, evidence: Evidence, now: float) -> StageFailure | bool | None:
+    def delivery(self, record: OrderRecord, evidence: Evidence, now: float) -> StageFailure | Verdict:
+        """A failure, ``good`` or ``pending``; only calls the courier logged by the deadline count."""
         courier = self.spec.courier
         if courier is None:
-            return True
+            raise ValueError("the spec verifies no courier call")
         objective = self.spec.slo.delivery if self.spec.slo is not None else None
         deadline = objective.deadline_seconds if objective is not None else None
         due = sent_time(record) + (deadline if deadline is not None else self.spec.deadlines.courier)
         calls = [c for c in evidence.courier_calls if c.at <= due]
         delivered_before = record.courier_at is not None and record.courier_at <= due
-        if delivered_before or any(c.status in courier.expected_status for c in calls):
-            return True
+        if delivered_before or any(
+            c.succeeded(courier.expected_status, courier.client_timeout_ms) for c in calls
+        ):
+            return Verdict.GOOD
         if now < due:
-            return None
+            return Verdict.PENDING
         if calls:
-            statuses = ", ".join(str(c.status) for c in calls)
-            return StageFailure(FailureClass.COURIER_FAILED, f"courier answered {statuses}")
+            answers = ", ".join(f"{c.status} after {c.response_ms:.0f} ms" for c in calls)
+            return StageFailure(FailureClass.COURIER_FAILED, f"courier answered {answers}")
         return StageFailure(FailureClass.COURIER_MISSING, "the courier was not called by the deadline")
 
     def judge(self, record: OrderRecord, evidence: Evidence, now: float) -> OrderOutcome | None:
-        """The outcome to record now, or None when nothing changed."""
+        """The outcome to record now, or None when nothing changed.
+
+        The delivery verdict becomes ``pending`` in the same outcome that makes the chain good (when the
+        spec verifies the courier), so a good order is never left without one; other orders get none.
+        """
         chain_verdict, chain_failure, details = record.chain_verdict, record.chain_failure, record.details
         if chain_verdict is Verdict.PENDING:
             chain = self.chain(record, evidence, now)
             if isinstance(chain, StageFailure):
                 chain_verdict, chain_failure, details = Verdict.BAD, chain.failure, chain.details
-            elif chain is True:
-                chain_verdict = Verdict.GOOD
+            else:
+                chain_verdict = chain
         delivery_verdict, delivery_failure = record.delivery_verdict, record.delivery_failure
-        if chain_verdict is Verdict.BAD:
-            delivery_verdict, delivery_failure = None, None
-        elif chain_verdict is Verdict.GOOD and delivery_verdict in (None, Verdict.PENDING):
+        judge_delivery = chain_verdict is Verdict.GOOD and self.spec.courier is not None
+        if judge_delivery and delivery_verdict in (None, Verdict.PENDING):
             delivery = self.delivery(record, evidence, now)
             if isinstance(delivery, StageFailure):
                 delivery_verdict, delivery_failure = Verdict.BAD, delivery.failure
                 details = delivery.details
-            elif delivery is True:
-                delivery_verdict = Verdict.GOOD if self.spec.courier is not None else None
             else:
-                delivery_verdict = Verdict.PENDING
+                delivery_verdict = delivery
         changed = (chain_verdict, delivery_verdict) != (record.chain_verdict, record.delivery_verdict)
         if not changed:
             return None
@@ -155,6 +165,13 @@ class OrderJudge:
             delivery_failure=delivery_failure,
             details=details,
         )
+
+
+def traced_downstream(record: OrderRecord, evidence: Evidence) -> bool:
+    """Whether any stage after the API saw the order (now, or recorded by an earlier verifier)."""
+    observed = (record.dynamodb_at, record.event_at, record.courier_at)
+    seen = evidence.item is not None or evidence.events > 0 or bool(evidence.courier_calls)
+    return seen or any(at is not None for at in observed)
 
 
 def parse_body(body: str | None) -> object:

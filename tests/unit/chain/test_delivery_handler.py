@@ -342,6 +342,57 @@ def test_courier_fault_by_rate_is_added_to_the_attempt(
         ("courier-429", "rate", 1),
         ("courier-429", "rate", 2),
     ]
+    reported = [r.body or {} for r in http_server.received if r.path == "/faults/log"]
+    assert [(e["fault"], e["orderId"], e["trigger"], e["detail"]["attempt"]) for e in reported] == [
+        ("courier-429", "o-1", "rate", 1),
+        ("courier-429", "o-1", "rate", 2),
+    ]
+
+
+def test_every_courier_call_carrying_a_marker_is_reported_before_it_is_made(
+    delivery: Callable[..., LoadedHandler], http_server: ScriptedServer
+) -> None:
+    def courier_or_registry(path: str, body: dict[str, Any] | None) -> Any:
+        if path.startswith("/faults"):
+            return json_reply(201 if path == "/faults/log" else 200, {"faults": {}})
+        return (503, {}, b"") if "courier-5xx" in (body or {}).get("chaos", []) else 201
+
+    http_server.default = courier_or_registry
+    handler = delivery(FAULT_CONFIG_URL=f"{http_server.url}/faults")
+
+    ids, failed = run(
+        handler,
+        sqs_record(order_created(an_order("o-1", chaos=["courier-5xx"]))),
+        sqs_record(order_created(an_order("o-2"))),
+    )
+
+    assert failed == ids[:1]
+    calls = [(r.path, (r.body or {}).get("orderId")) for r in http_server.received if r.method == "POST"]
+    assert calls == [
+        ("/faults/log", "o-1"),
+        ("/deliveries", "o-1"),
+        ("/faults/log", "o-1"),
+        ("/deliveries", "o-1"),
+        ("/faults/log", "o-1"),
+        ("/deliveries", "o-1"),
+        ("/deliveries", "o-2"),
+    ]
+    reported = [r.body or {} for r in http_server.received if r.path == "/faults/log"]
+    assert [(e["fault"], e["trigger"], e["detail"]) for e in reported] == [
+        ("courier-5xx", "marker", {"function": "DeliveryHandler", "attempt": n}) for n in (1, 2, 3)
+    ]
+
+
+def test_an_unreachable_fault_log_never_fails_a_delivery(
+    delivery: Callable[..., LoadedHandler], http_server: ScriptedServer, closed_port_url: str
+) -> None:
+    handler = delivery(FAULT_CONFIG_URL=f"{closed_port_url}/faults")
+
+    _, failed = run(handler, sqs_record(order_created(an_order(chaos=["courier-slow"]))))
+
+    assert failed == []
+    assert [r.body["chaos"] for r in http_server.received if r.body] == [["courier-slow"]]
+    assert [line["unreported"] for line in handler.log_lines() if "unreported" in line] == ["courier-slow"]
 
 
 def test_no_fault_config_means_no_courier_faults(

@@ -450,8 +450,13 @@ def test_fault_fires_by_rate_from_the_fault_config(
         ("handler-500", "o-1", "rate"),
         ("handler-500", "o-2", "rate"),
     ]
-    assert len(http_server.received) == 1  # cached for a second
-    assert http_server.received[0].path == "/faults"
+    reads = [r for r in http_server.received if r.method == "GET"]
+    assert [r.path for r in reads] == ["/faults"]  # cached for a second
+    reported = [r.body for r in http_server.received if r.method == "POST"]
+    assert [(e["fault"], e["orderId"], e["trigger"]) for e in reported if e] == [
+        ("handler-500", "o-1", "rate"),
+        ("handler-500", "o-2", "rate"),
+    ]
 
 
 def test_rate_zero_and_foreign_faults_fire_nothing(
@@ -475,7 +480,73 @@ def test_fault_config_is_reread_after_a_second(
     assert invoke(handler, post(an_order(orderId="o-1")))["statusCode"] == 201
     time.sleep(1.05)
     assert isinstance(invoke(handler, post(an_order(orderId="o-2"))), str)
-    assert len(http_server.received) == 2
+    assert [(r.method, r.path) for r in http_server.received] == [
+        ("GET", "/faults"),
+        ("GET", "/faults"),
+        ("POST", "/faults/log"),
+    ]
+
+
+def test_each_fired_fault_is_reported_to_the_fault_log_before_it_acts(
+    chain: Chain, orders: Callable[..., LoadedHandler], http_server: ScriptedServer
+) -> None:
+    http_server.default = lambda path, body: json_reply(201 if body else 200, {"faults": {}})
+    handler = orders(FAULT_CONFIG_URL=f"{http_server.url}/faults/", HANDLER_LATENCY_MS="10")
+    before = time.time()
+
+    with pytest.raises(handler.module.InjectedHandlerError):
+        invoke(handler, post(an_order(orderId="o-1", chaos=["lambda-exception", "handler-latency"])))
+    assert invoke(handler, post(an_order(orderId="o-2")))["statusCode"] == 201
+
+    reported = [r for r in http_server.received if r.method == "POST"]
+    assert [r.path for r in reported] == ["/faults/log", "/faults/log"]
+    entries = [r.body or {} for r in reported]
+    assert [(e["fault"], e["orderId"], e["trigger"]) for e in entries] == [
+        ("handler-latency", "o-1", "marker"),
+        ("lambda-exception", "o-1", "marker"),
+    ]
+    assert all(before <= e["at"] <= time.time() for e in entries)
+    assert entries[0]["detail"] == {"function": "OrdersHandler"}
+
+
+@pytest.mark.parametrize("answer", ["unreachable", "500", "slow"])
+def test_a_failing_fault_log_never_changes_the_answer(
+    chain: Chain,
+    orders: Callable[..., LoadedHandler],
+    http_server: ScriptedServer,
+    closed_port_url: str,
+    answer: str,
+) -> None:
+    if answer == "500":
+        http_server.default = 500
+    elif answer == "slow":
+        http_server.default = ("sleep", 1.0)  # past the 0.5 s timeout
+    url = closed_port_url if answer == "unreachable" else http_server.url
+    handler = orders(FAULT_CONFIG_URL=f"{url}/faults")
+
+    started = time.monotonic()
+    response = invoke(handler, post(an_order(chaos=["handler-500"])))
+
+    assert response["statusCode"] == 500
+    assert time.monotonic() - started < 2.5
+    assert [f["fault"] for f in handler.faults()] == ["handler-500"]
+    assert any(line.get("unreported") == "handler-500" for line in handler.log_lines())
+
+
+def test_no_fault_config_means_nothing_is_reported(
+    chain: Chain, orders: Callable[..., LoadedHandler], http_server: ScriptedServer
+) -> None:
+    handler = orders(FAULT_CONFIG_URL="")
+
+    assert invoke(handler, post(an_order(chaos=["handler-500"])))["statusCode"] == 500
+    assert http_server.received == []
+
+
+def test_aws_calls_make_three_attempts_in_all(chain: Chain, orders: Callable[..., LoadedHandler]) -> None:
+    module = orders().module
+
+    for client in (module._table().meta.client, module._events()):
+        assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
 
 
 @pytest.mark.parametrize("answer", ["unreachable", "500", "not-json"])

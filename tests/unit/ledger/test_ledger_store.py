@@ -142,6 +142,18 @@ def test_an_order_lives_from_planned_to_judged(ledger: Ledger) -> None:
     assert not order.pending and not order.maybe_sent
 
 
+def test_an_order_never_sent_is_final_without_a_failure_class(ledger: Ledger) -> None:
+    run_id = _run(ledger)
+    ledger.plan_order(run_id, seq=0, order_id="o-0")
+    ledger.record_outcomes(run_id, [OrderOutcome(seq=0, chain_verdict=Verdict.NOT_SENT)])
+    order = ledger.get_order(run_id, 0)
+    assert order.chain_verdict is Verdict.NOT_SENT
+    assert order.chain_failure is None and order.delivery_verdict is None
+    assert not order.pending and not order.maybe_sent and ledger.pending_orders(run_id) == []
+    with pytest.raises(InvalidOutcomeError):
+        OrderOutcome(seq=0, chain_verdict=Verdict.NOT_SENT, chain_failure=FailureClass.API_TIMEOUT)
+
+
 def test_first_observation_of_a_stage_is_kept(ledger: Ledger) -> None:
     run_id = _run(ledger)
     ledger.plan_order(run_id, seq=0, order_id="o-0")

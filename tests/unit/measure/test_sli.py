@@ -121,6 +121,22 @@ def test_chain_availability_excludes_pending_and_counts_classes() -> None:
     assert sli.delivery is None
 
 
+def test_orders_never_sent_are_in_no_sli_denominator() -> None:
+    orders = [
+        _order(0, api_status=201, api_at=100.1, delivery_verdict=Verdict.GOOD, courier_at=104.0),
+        _order(1, Verdict.BAD, FailureClass.API_TIMEOUT),
+        _order(2, Verdict.NOT_SENT, sent_at=None, api_latency_ms=None),
+        _order(3, Verdict.NOT_SENT, sent_at=None, api_latency_ms=None),
+    ]
+    sli = compute_sli(orders, latency_threshold_ms=800.0)
+    assert (sli.orders, sli.sent, sli.not_sent) == (4, 2, 2)
+    assert (sli.chain.good, sli.chain.bad, sli.chain.pending) == (1, 1, 0)
+    assert sli.chain.availability == 0.5
+    assert sli.delivery is not None and (sli.delivery.good, sli.delivery.bad) == (1, 0)
+    assert sli.latency.distribution.count == 1 and sli.stage_lags[Stage.API].count == 1
+    assert sli.maybe_sent == 1  # the api_timeout; the two never sent are known not to have been sent
+
+
 def test_no_verdicts_means_no_availability() -> None:
     sli = compute_sli([_order(0, Verdict.PENDING)])
     assert sli.chain.availability is None and sli.chain.interval is None and sli.chain.pending == 1

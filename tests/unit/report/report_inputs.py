@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from chainprobe.ledger import FailureClass, OrderRecord, Run, RunState, Verdict
+from chainprobe.measure.reconcile import ClassGap
+from chainprobe.measure.window_sli import PeriodPoint, RunWindow
 from chainprobe.report import MetricMathSummary, ReconciliationSummary
 from chainprobe.spec import ProbeSpec, load_spec
 
@@ -20,11 +23,38 @@ def load_case(name: str) -> dict[str, Any]:
         "spec": load_spec(GOLDEN / data["spec"]),
         "run": _run(data["run"]),
         "orders": [order_from_dict(item) for item in data["orders"]],
-        "metric_math": MetricMathSummary(**data["metric_math"]) if "metric_math" in data else None,
-        "reconciliation": ReconciliationSummary(**data["reconciliation"])
-        if "reconciliation" in data
-        else None,
+        "metric_math": _metric_math(data["metric_math"]) if "metric_math" in data else None,
+        "reconciliation": _reconciliation(data["reconciliation"]) if "reconciliation" in data else None,
     }
+
+
+def _metric_math(item: dict[str, Any]) -> MetricMathSummary:
+    window = item.get("window")
+    return MetricMathSummary(
+        **{
+            **item,
+            "window": RunWindow(
+                start=_when(window["start"]), end=_when(window["end"]), period=window["period"]
+            )
+            if window
+            else None,
+            "periods": tuple(
+                PeriodPoint(**{**point, "start": _when(point["start"])}) for point in item.get("periods", [])
+            ),
+            "notes": tuple(item.get("notes", ())),
+        }
+    )
+
+
+def _reconciliation(item: dict[str, Any]) -> ReconciliationSummary:
+    by_class = tuple(
+        ClassGap(failure=FailureClass(name), **fields) for name, fields in item.get("by_class", {}).items()
+    )
+    return ReconciliationSummary(**{**item, "by_class": by_class})
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 def order_from_dict(item: dict[str, Any]) -> OrderRecord:

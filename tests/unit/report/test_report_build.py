@@ -50,13 +50,21 @@ def test_breached_case_numbers() -> None:
         "good": 16,
         "bad": 4,
         "pending": 0,
+        "not_sent": 0,
         "maybe_sent": 0,
         "by_class": {"db_mismatch": 1, "event_missing": 1, "http_2xx_error_body": 1, "http_5xx": 1},
     }
     assert data["sli"]["availability"] == 0.8 and data["slo"]["met"] is False
     assert data["delivery"]["by_class"] == {"courier_failed": 1, "courier_missing": 1}
-    assert data["metric_math"] == {"availability": 0.95}
-    assert data["reconciliation"]["gap"] == 0.05
+    assert data["metric_math"]["availability"] == 0.95 and data["metric_math"]["complete"] is True
+    assert data["metric_math"]["window"] == {
+        "start": "2025-12-31T23:59:00Z",
+        "end": "2026-01-01T00:02:00Z",
+        "period_s": 60,
+    }
+    assert data["reconciliation"]["gap"] == -0.15
+    assert data["reconciliation"]["by_class"]["event_missing"]["metric_math"] == 0
+    assert data["reconciliation"]["unexplained"] == {"gap": 0.0, "failures": 0}
     assert data["budget"]["availability"]["burn_rate"] == 40.0
     assert data["budget"]["availability"]["would_fire"] == ["page-fast", "page-slow", "ticket"]
     assert [o["seq"] for o in data["worst_orders"][:5]] == [3, 7, 11, 15, 5]
@@ -64,8 +72,14 @@ def test_breached_case_numbers() -> None:
 
 def test_report_without_extras_has_null_metric_math_and_reconciliation() -> None:
     data = build_report(run=run(), orders=[order(0)], spec=spec("spec_api_only.yaml")).to_dict()
-    assert data["metric_math"] == {"availability": None}
-    assert data["reconciliation"] == {"gap": None, "by_class": {}}
+    assert data["metric_math"] == {
+        "availability": None,
+        "complete": None,
+        "window": None,
+        "periods": [],
+        "notes": [],
+    }
+    assert data["reconciliation"]["gap"] is None and data["reconciliation"]["by_class"] == {}
     assert data["budget"] == {} and data["delivery"] is None and data["slo"]["met"] is True
 
 

@@ -36,6 +36,10 @@ def localstack_server(tools: Tools, *, port: int, state_dir: Path) -> ServerProc
             "LAMBDA_RUNTIME_EXECUTOR": "chainprobe-local",
             "PROVIDER_OVERRIDE_DYNAMODB": "chainprobe",
             "PROVIDER_OVERRIDE_EVENTS": "chainprobe",
+            # AWS service metrics (API Gateway, SQS) and metric math in GetMetricData.
+            "PROVIDER_OVERRIDE_APIGATEWAY": "chainprobe",
+            "PROVIDER_OVERRIDE_SQS": "chainprobe",
+            "PROVIDER_OVERRIDE_CLOUDWATCH": "chainprobe",
             "CHAINPROBE_LAMBDA_RUNTIMES": json.dumps(runtimes),
             "CHAINPROBE_LAMBDA_LOG_DIR": str(state_dir / "logs" / "lambda"),
             "AWS_ACCESS_KEY_ID": "test",

@@ -25,6 +25,7 @@ from chainprobe.stacks import paths, reference_chain
 from chainprobe.stacks.clients import AwsClients
 from chainprobe.stacks.endpoints import StackEndpoints
 from chainprobe.stacks.local import tools
+from chainprobe.stacks.local.faults import FAULTS_PATH
 from chainprobe.stacks.local.process import LOOPBACK, ServerProcess
 from chainprobe.stacks.local.servers import localstack_server, wiremock_server
 from chainprobe.stacks.local.smoke import send_smoke_order
@@ -112,7 +113,9 @@ class LocalStack:
             self._ensure_running(server)
         deployed = reference_chain.ChainStack(self.clients).deploy(
             reference_chain.ChainParameters(
-                courier_url=self.config.courier_url, publish_mode=self.config.publish_mode
+                courier_url=self.config.courier_url,
+                publish_mode=self.config.publish_mode,
+                fault_config_url=f"{self.config.aws_endpoint_url}{FAULTS_PATH}",
             ),
             say=self.say,
         )

@@ -1,7 +1,8 @@
 """Installs the local stack's tools under ``$CHAINPROBE_HOME/tools``, each pinned, each once.
 
-- LocalStack (``localstack-core[runtime]``) in its own virtualenv, with the project's plugin package;
-  it pins its own boto3, so it never shares the harness's environment.
+- LocalStack (``localstack-core[runtime]``) in its own virtualenv, with the project's plugin package
+  (and the metric-math evaluator vendored into it); it pins its own boto3, so it never shares the
+  harness's environment.
 - The Lambda ``python3.12`` runtime: a virtualenv with boto3 only, as AWS's runtime has.
 - The WireMock standalone jar, taken from the npm registry's ``wiremock`` package.
 
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from chainprobe.measure import metricmath
 from chainprobe.stacks import paths
 from chainprobe.stacks.exceptions import ToolInstallError, ToolMissingError
 
@@ -107,14 +109,20 @@ def make_venv(path: Path, interpreter: str, requirements: Iterable[str], say: Sa
     run_step(f"pip install into {path.name}", [*pip, *requirements])
 
 
-def tree_digest(root: Path) -> str:
+def tree_digest(*roots: Path) -> str:
     digest = hashlib.sha256()
-    for file in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        if ".egg-info" in str(file) or "build" in file.relative_to(root).parts:
-            continue
-        digest.update(str(file.relative_to(root)).encode())
-        digest.update(file.read_bytes())
+    for root in roots:
+        for file in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            if ".egg-info" in str(file) or "build" in file.relative_to(root).parts:
+                continue
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def vendored_sources() -> dict[str, Path]:
+    """Harness modules the plugins need in LocalStack's venv: name under ``_vendor`` -> source package."""
+    return {"metricmath": Path(metricmath.__file__).parent}
 
 
 def ensure_localstack(tools: Tools, say: Say) -> None:
@@ -126,16 +134,24 @@ def ensure_localstack(tools: Tools, say: Say) -> None:
 
 
 def ensure_plugins(tools: Tools, say: Say) -> None:
-    """(Re)installs the plugin package when its sources changed, and drops plux's stale cache."""
+    """(Re)installs the plugin package when its sources changed, and drops plux's stale cache.
+
+    The build copy gets the vendored harness modules (``vendored_sources``) under
+    ``chainprobe_localstack/_vendor/``: one source, copied at install, counted in the digest.
+    """
     source = paths.plugins_dir()
+    vendored = vendored_sources()
     marker = tools.localstack_python.parent.parent / ".chainprobe-plugins"
-    digest = tree_digest(source)
+    digest = tree_digest(source, *vendored.values())
     if marker.exists() and marker.read_text() == digest:
         return
     say("installing chainprobe's LocalStack plugins")
+    ignore = shutil.ignore_patterns("*.egg-info", "build", "__pycache__")
     with tempfile.TemporaryDirectory() as build:
         copy = Path(build) / "plugins"
-        shutil.copytree(source, copy, ignore=shutil.ignore_patterns("*.egg-info", "build", "__pycache__"))
+        shutil.copytree(source, copy, ignore=ignore)
+        for name, package in vendored.items():
+            shutil.copytree(package, copy / "src" / "chainprobe_localstack" / "_vendor" / name, ignore=ignore)
         run_step(
             "plugin install",
             [

@@ -5,6 +5,9 @@ mappings, logs to CloudWatch Logs); this executor only replaces the Docker conta
 process started from ``bootstrap.py`` under the interpreter configured for the function's runtime.
 It speaks LocalStack's executor-endpoint protocol, like the runtime-init binary does in a container.
 
+Each invocation also feeds the AWS/Lambda ``Duration`` and ``ConcurrentExecutions`` metrics
+(``metrics.py``).
+
 Unlike LocalStack's own Docker runtime, the function timeout is enforced here: an invocation that
 outlives its function's timeout is answered with ``Sandbox.Timedout`` and the process is replaced
 by a fresh one (a new init, as on AWS).
@@ -38,6 +41,8 @@ from localstack.services.lambda_.invocation.runtime_executor import (
     LambdaRuntimeException,
     RuntimeExecutor,
 )
+
+from chainprobe_localstack.lambda_ import metrics as lambda_metrics
 
 LOG = logging.getLogger(__name__)
 
@@ -149,6 +154,10 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     # invocation
 
     def invoke(self, payload: dict[str, str]) -> InvocationResult:
+        with lambda_metrics.execution(self.function_version.id) as run:
+            return self._invoke(payload, run)
+
+    def _invoke(self, payload: dict[str, str], run: lambda_metrics.Execution) -> InvocationResult:
         timeout = float(self.function_version.config.timeout)
         request_id = payload["invoke-id"]
         self.endpoint.invocation_future = Future()
@@ -173,6 +182,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 timeout,
             )
             self.endpoint.invocation_future.cancel()
+            run.stop()
             self._respawn()
             return timeout_result(request_id, timeout, f"START RequestId: {request_id}\n")
 

@@ -1,0 +1,1 @@
+"""CloudWatch for the local stack: LocalStack's v2 provider, with metric math and percentiles."""

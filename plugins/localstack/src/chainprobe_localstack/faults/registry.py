@@ -1,0 +1,251 @@
+"""The fault registry: which faults are active (with a rate) and the log of every fault that fired.
+
+Names are the contract shared with the chain's handlers and the harness:
+
+============================  ==============================================================
+``dynamodb-throttle``         PutItem fails with ProvisionedThroughputExceededException (plugin)
+``events-entry-failure``      a PutEvents entry fails, ``InternalFailure`` (plugin)
+``lambda-exception``          OrdersHandler raises (chain)
+``handler-500``               OrdersHandler answers 500, Lambda looks healthy (chain)
+``malformed-response``        OrdersHandler answers no proxy response: 502 (chain)
+``handler-latency``           OrdersHandler sleeps first (chain)
+``courier-5xx`` ...           the courier answers 503 / slowly / resets / 429 (WireMock, chosen
+``courier-429``               per attempt by DeliveryHandler)
+============================  ==============================================================
+
+A fault fires for a request whose ``chaos`` markers name it (``trigger: marker``), or with the
+probability of its rate (``trigger: rate``). The active set is read by the handlers as
+``{"faults": {NAME: {"rate": P}}}``. Every fault that fires is logged once, as
+``{"fault", "orderId", "trigger", "at", "detail"}`` (``at`` in epoch seconds): the ground truth.
+
+Pure Python on purpose (no LocalStack import), so the harness's unit tests can load it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+FAULT_NAMES = (
+    "dynamodb-throttle",
+    "events-entry-failure",
+    "lambda-exception",
+    "handler-500",
+    "malformed-response",
+    "handler-latency",
+    "courier-5xx",
+    "courier-slow",
+    "courier-reset",
+    "courier-429",
+)
+TRIGGERS = ("marker", "rate")
+DEFAULT_RATE = 1.0
+MAX_LOG_ENTRIES = 200_000
+
+Trigger = Literal["marker", "rate"]
+
+
+class FaultError(ValueError):
+    """A request the registry refuses (answered 400); the message says why, in one line."""
+
+
+def check_name(name: object) -> str:
+    if not isinstance(name, str) or name not in FAULT_NAMES:
+        raise FaultError(f"unknown fault {name!r}; known faults: {', '.join(FAULT_NAMES)}")
+    return name
+
+
+def check_rate(rate: object) -> float:
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate):
+        raise FaultError(f"rate must be a number between 0 and 1, got {rate!r}")
+    if not 0 <= rate <= 1:
+        raise FaultError(f"rate must be between 0 and 1, got {rate!r}")
+    return float(rate)
+
+
+@dataclass(frozen=True)
+class FiredFault:
+    """One fault that fired: which, on which order (None when the request named none), how, when."""
+
+    fault: str
+    order_id: str | None
+    trigger: Trigger
+    at: float
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fault": self.fault,
+            "orderId": self.order_id,
+            "trigger": self.trigger,
+            "at": self.at,
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: object, *, now: float) -> FiredFault:
+        """A log entry as POSTed by a handler; raises FaultError naming the bad field."""
+        if not isinstance(raw, Mapping):
+            raise FaultError("a log entry must be a JSON object with fault, orderId and trigger")
+        unknown = sorted(set(raw) - {"fault", "orderId", "trigger", "at", "detail"})
+        if unknown:
+            raise FaultError(f"unknown field(s) in log entry: {', '.join(unknown)}")
+        fault = check_name(raw.get("fault"))
+        order_id = raw.get("orderId")
+        if order_id is not None and not isinstance(order_id, str):
+            raise FaultError("orderId must be a string or null")
+        trigger = raw.get("trigger")
+        if trigger not in TRIGGERS:
+            raise FaultError(f"trigger must be one of {', '.join(TRIGGERS)}, got {trigger!r}")
+        at = raw.get("at", now)
+        if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
+            raise FaultError(f"at must be epoch seconds, got {at!r}")
+        detail = raw.get("detail") or {}
+        if not isinstance(detail, Mapping):
+            raise FaultError("detail must be a JSON object")
+        return cls(fault, order_id, "marker" if trigger == "marker" else "rate", float(at), dict(detail))
+
+
+class FaultRegistry:
+    """The active faults and the fired-fault log of one LocalStack process; thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
+        max_log_entries: int = MAX_LOG_ENTRIES,
+    ) -> None:
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._rates: dict[str, float] = {}
+        self._log: deque[FiredFault] = deque(maxlen=max_log_entries)
+        self.dropped = 0  # entries pushed out of a full log (the oldest first)
+
+    # ------------------------------------------------------------------ the active set
+
+    def active(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._rates)
+
+    def document(self) -> dict[str, Any]:
+        """The active set in the shape the handlers read: ``{"faults": {NAME: {"rate": P}}}``."""
+        return {"faults": {name: {"rate": rate} for name, rate in self.active().items()}}
+
+    def set(self, name: str, rate: object = DEFAULT_RATE) -> None:
+        checked_name, checked_rate = check_name(name), check_rate(rate)
+        with self._lock:
+            self._rates[checked_name] = checked_rate
+
+    def replace(self, document: object) -> None:
+        """Replaces the whole active set with ``{"faults": {NAME: {"rate": P}}}``; all or nothing."""
+        if not isinstance(document, Mapping) or not isinstance(document.get("faults"), Mapping):
+            raise FaultError('expected {"faults": {NAME: {"rate": P}}}')
+        rates: dict[str, float] = {}
+        for name, spec in document["faults"].items():
+            if spec is None:
+                spec = {}
+            if not isinstance(spec, Mapping):
+                raise FaultError(f'fault {name!r}: expected {{"rate": P}}')
+            rates[check_name(name)] = check_rate(spec.get("rate", DEFAULT_RATE))
+        with self._lock:
+            self._rates = rates
+
+    def clear(self, name: str | None = None) -> None:
+        """Clears one fault (an unknown name is refused), or all of them."""
+        if name is not None:
+            check_name(name)
+        with self._lock:
+            if name is None:
+                self._rates.clear()
+            else:
+                self._rates.pop(name, None)
+
+    def rate(self, name: str) -> float:
+        with self._lock:
+            return self._rates.get(name, 0.0)
+
+    def fires(self, name: str, markers: Iterable[str] = ()) -> Trigger | None:
+        """Whether ``name`` fires for one request: by its marker first, else by a draw at its rate."""
+        if name in set(markers):
+            return "marker"
+        rate = self.rate(name)
+        if rate > 0:
+            with self._lock:
+                draw = self._rng.random()
+            if draw < rate:
+                return "rate"
+        return None
+
+    # ------------------------------------------------------------------ the log
+
+    def record(
+        self,
+        fault: str,
+        *,
+        order_id: str | None,
+        trigger: Trigger,
+        detail: Mapping[str, Any] | None = None,
+        at: float | None = None,
+    ) -> FiredFault:
+        entry = FiredFault(
+            check_name(fault),
+            order_id,
+            trigger,
+            self._clock() if at is None else at,
+            dict(detail or {}),
+        )
+        self._append(entry)
+        return entry
+
+    def append(self, raw: object) -> FiredFault:
+        """Appends an entry POSTed by a handler (validated; ``at`` defaults to now)."""
+        entry = FiredFault.from_dict(raw, now=self._clock())
+        self._append(entry)
+        return entry
+
+    def _append(self, entry: FiredFault) -> None:
+        with self._lock:
+            if self._log.maxlen is not None and len(self._log) == self._log.maxlen:
+                self.dropped += 1
+            self._log.append(entry)
+
+    def entries(self, since: float | None = None) -> list[FiredFault]:
+        """The log in the order entries arrived; only those at or after ``since`` when given."""
+        with self._lock:
+            return [e for e in self._log if since is None or e.at >= since]
+
+    def drain(self, since: float | None = None) -> list[FiredFault]:
+        """Removes and returns the entries at or after ``since`` (all when None), atomically."""
+        with self._lock:
+            taken = [e for e in self._log if since is None or e.at >= since]
+            kept = [e for e in self._log if since is not None and e.at < since]
+            self._log.clear()
+            self._log.extend(kept)
+            if since is None:
+                self.dropped = 0
+            return taken
+
+
+def parse_since(value: str | None) -> float | None:
+    """A ``since`` query parameter: epoch seconds, or None when absent; raises FaultError."""
+    if value is None or value == "":
+        return None
+    try:
+        since = float(value)
+    except ValueError:
+        raise FaultError(f"since must be epoch seconds, got {value!r}") from None
+    if not math.isfinite(since):
+        raise FaultError(f"since must be epoch seconds, got {value!r}")
+    return since
+
+
+REGISTRY = FaultRegistry()
+"""The registry of this LocalStack process, shared by the routes and the providers."""

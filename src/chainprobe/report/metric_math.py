@@ -1,0 +1,231 @@
+"""The metric-math side of a run report: the metric-math SLI over the run's window and its reconciliation
+with the black box, as report summaries, JSON and the lines the human-readable writers show.
+
+Built from ``chainprobe.measure.reconcile`` with :func:`summaries`; :meth:`MetricMathSummary.skipped`
+records why nothing was measured (no ``metric_math`` in the spec, no CloudWatch, ``--no-metric-math``).
+
+JSON (``metric_math``): ``availability`` (the expression on the window's sums, 6 decimals),
+``complete`` (the counts caught up before the wait ended), ``window`` (``start``, ``end``,
+``period_s``), ``periods`` (``start``, ``availability``, ``requests`` per period) and ``notes``.
+``reconciliation``: ``gap`` (black box - metric math), ``by_class`` (class -> ``black_box``,
+``metric_math``, ``gap``, ``explained``, ``reason``), ``unexplained`` (``gap``, ``failures``),
+``requests`` (the metric math's denominator), ``orders_sent`` and ``other_requests``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chainprobe.measure.reconcile import ClassGap, RunReconciliation
+from chainprobe.measure.window_sli import PeriodPoint, RunWindow
+from chainprobe.report.formatting import percent
+
+__all__ = [
+    "MetricMathSummary",
+    "ReconciliationSummary",
+    "class_rows",
+    "denominator_line",
+    "empty_reconciliation_dict",
+    "measured_text",
+    "reconciliation_lines",
+    "summaries",
+    "window_line",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricMathSummary:
+    """The metric-math SLI over the run's window (``availability`` ``None``: not measured or no
+    datapoints, ``notes`` say why); ``complete`` false when the counts had not caught up in time."""
+
+    availability: float | None
+    complete: bool | None = None
+    window: RunWindow | None = None
+    periods: tuple[PeriodPoint, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def skipped(cls, reason: str) -> MetricMathSummary:
+        """Nothing measured, and why: ``MetricMathSummary.skipped("the spec has no metric_math")``."""
+        return cls(availability=None, notes=(f"skipped: {reason}",))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "availability": _round(self.availability),
+            "complete": self.complete,
+            "window": _window_dict(self.window),
+            "periods": [_period_dict(point) for point in self.periods],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReconciliationSummary:
+    """How the black-box and metric-math SLIs differ: the gap, the failure classes behind it, what they
+    leave unexplained, and the metric math's denominator against the orders sent."""
+
+    gap: float | None
+    by_class: tuple[ClassGap, ...] = ()
+    unexplained: float | None = None
+    unexplained_failures: int | None = None
+    requests: int | None = None
+    orders_sent: int | None = None
+
+    @property
+    def other_requests(self) -> int | None:
+        """Requests the denominator counted that are not the run's orders (negative: some missing)."""
+        if self.requests is None or self.orders_sent is None:
+            return None
+        return self.requests - self.orders_sent
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gap": _round(self.gap),
+            "by_class": {item.failure.value: _class_dict(item) for item in self.by_class},
+            "unexplained": {"gap": _round(self.unexplained), "failures": self.unexplained_failures},
+            "requests": self.requests,
+            "orders_sent": self.orders_sent,
+            "other_requests": self.other_requests,
+        }
+
+
+def summaries(result: RunReconciliation) -> tuple[MetricMathSummary, ReconciliationSummary]:
+    """The report's summaries of a measured reconciliation."""
+    reading, rec = result.reading, result.reconciliation
+    metric_math = MetricMathSummary(
+        availability=reading.availability,
+        complete=reading.complete,
+        window=reading.window,
+        periods=reading.periods,
+        notes=reading.notes,
+    )
+    reconciliation = ReconciliationSummary(
+        gap=rec.gap,
+        by_class=rec.by_class,
+        unexplained=rec.unexplained,
+        unexplained_failures=rec.unexplained_failures,
+        requests=rec.requests,
+        orders_sent=rec.orders_sent,
+    )
+    return metric_math, reconciliation
+
+
+def empty_reconciliation_dict() -> dict[str, Any]:
+    """``reconciliation`` in a report that measured none."""
+    return ReconciliationSummary(gap=None).to_dict()
+
+
+# -- lines for the human-readable writers ----------------------------------------------------------
+
+
+def measured_text(metric_math: MetricMathSummary, reconciliation: ReconciliationSummary | None) -> str:
+    """``'95.00% (gap +5.00 pp to the black-box SLI)'``, flagged when incomplete or not measured."""
+    if metric_math.availability is None and metric_math.notes:
+        return f"n/a ({metric_math.notes[0]})"
+    gap = _pp(reconciliation.gap if reconciliation else None)
+    text = f"{percent(metric_math.availability)} (gap {gap} to the black-box SLI)"
+    return text + (", incomplete" if metric_math.complete is False else "")
+
+
+def window_line(metric_math: MetricMathSummary) -> str | None:
+    """``'window 12:00:00-12:03:00 UTC, 60 s periods, complete'`` (``None`` without a window)."""
+    window = metric_math.window
+    if window is None:
+        return None
+    state = "complete" if metric_math.complete else "incomplete"
+    return f"window {_clock(window.start)}-{_clock(window.end)} UTC, {window.period} s periods, {state}"
+
+
+def denominator_line(reconciliation: ReconciliationSummary) -> str | None:
+    """``'the denominator counted 26 requests for 20 orders sent: 6 not the run's'``."""
+    if reconciliation.requests is None or reconciliation.orders_sent is None:
+        return None
+    requests, sent = reconciliation.requests, reconciliation.orders_sent
+    line = f"the denominator counted {requests} requests for {sent} orders sent"
+    other = reconciliation.other_requests or 0
+    if other > 0:
+        return f"{line}: {other} not the run's (other traffic dilutes the metric-math SLI)"
+    if other < 0:
+        return f"{line}: {-other} missing (never reached the API, or metrics late)"
+    return line
+
+
+def class_rows(reconciliation: ReconciliationSummary) -> list[list[str]]:
+    """class, black box, metric math, gap, explained, reason; then the unexplained remainder."""
+    rows = [
+        [
+            item.failure.value,
+            str(item.black_box),
+            str(item.metric_math),
+            _pp(item.gap),
+            "yes" if item.explained else "no",
+            item.reason,
+        ]
+        for item in reconciliation.by_class
+    ]
+    failures = "" if reconciliation.unexplained_failures is None else str(reconciliation.unexplained_failures)
+    reason = "failures no class explains, and other traffic in the denominator"
+    rows.append(["unexplained", "", failures, _pp(reconciliation.unexplained), "", reason])
+    return rows
+
+
+def _pp(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:+.2f} pp"
+
+
+def _clock(moment: datetime) -> str:
+    return moment.strftime("%H:%M:%S")
+
+
+def _class_dict(item: ClassGap) -> dict[str, Any]:
+    return {
+        "black_box": item.black_box,
+        "metric_math": item.metric_math,
+        "gap": _round(item.gap),
+        "explained": item.explained,
+        "reason": item.reason,
+    }
+
+
+def _window_dict(window: RunWindow | None) -> dict[str, Any] | None:
+    if window is None:
+        return None
+    return {"start": _iso(window.start), "end": _iso(window.end), "period_s": window.period}
+
+
+def _period_dict(point: PeriodPoint) -> dict[str, Any]:
+    return {
+        "start": _iso(point.start),
+        "availability": _round(point.availability),
+        "requests": point.requests,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def reconciliation_lines(
+    metric_math: MetricMathSummary | None, reconciliation: ReconciliationSummary | None
+) -> list[str]:
+    """The terminal's lines: window, denominator, one per class and the remainder, then the notes
+    (but the first when ``measured_text`` already shows it)."""
+    if metric_math is None:
+        return []
+    lines = [line for line in (window_line(metric_math),) if line]
+    if reconciliation is not None and reconciliation.gap is not None:
+        lines.extend(line for line in (denominator_line(reconciliation),) if line)
+        for name, bb, mm, gap, explained, reason in class_rows(reconciliation):
+            if name == "unexplained":
+                lines.append(f"unexplained: {gap} ({mm or 0} {reason})")
+            else:
+                word = "explained" if explained == "yes" else "NOT explained"
+                lines.append(f"{name}: black box {bb}, metric math {mm}, {gap}, {word}: {reason}")
+    shown = 1 if metric_math.availability is None else 0
+    return lines + list(metric_math.notes[shown:])

@@ -1,0 +1,200 @@
+"""A client for the local stack's fault registry (``/_chainprobe/faults`` on LocalStack's gateway).
+
+The registry is served by the project's LocalStack plugin (``chainprobe_localstack.faults``): the
+active faults with their rates, read by the chain's handlers, and the ground-truth log of every
+fault that fired, written by the plugins (DynamoDB, EventBridge) and by the handlers.
+
+Example::
+
+    faults = FaultRegistryClient.for_endpoint("http://127.0.0.1:4566")
+    faults.set("handler-500", rate=0.5)
+    ...
+    fired = faults.log(since=started)     # [FiredFault(fault="handler-500", order_id=..., ...)]
+    faults.clear()
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from chainprobe.stacks.exceptions import StackError
+
+FAULTS_PATH = "/_chainprobe/faults"
+# The contract shared with the plugin's registry and the chain's handlers (issue 3).
+FAULT_NAMES = (
+    "dynamodb-throttle",
+    "events-entry-failure",
+    "lambda-exception",
+    "handler-500",
+    "malformed-response",
+    "handler-latency",
+    "courier-5xx",
+    "courier-slow",
+    "courier-reset",
+    "courier-429",
+)
+Trigger = Literal["marker", "rate"]
+
+
+class FaultUsageError(ValueError):
+    """An unknown fault name or a rate outside [0, 1]: the caller's mistake, one line."""
+
+
+class FaultRegistryUnavailable(StackError):
+    """The registry cannot be reached, or this LocalStack was started without it."""
+
+
+def check_name(name: str) -> str:
+    if name not in FAULT_NAMES:
+        raise FaultUsageError(f"unknown fault {name!r}; known faults: {', '.join(FAULT_NAMES)}")
+    return name
+
+
+def check_rate(rate: float) -> float:
+    if not math.isfinite(rate) or not 0 <= rate <= 1:
+        raise FaultUsageError(f"rate must be between 0 and 1, got {rate:g}")
+    return rate
+
+
+@dataclass(frozen=True)
+class FiredFault:
+    """One entry of the ground-truth log: ``{"fault", "orderId", "trigger", "at", "detail"}``."""
+
+    fault: str
+    order_id: str | None
+    trigger: Trigger
+    at: float
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> FiredFault:
+        trigger: Trigger = "marker" if raw.get("trigger") == "marker" else "rate"
+        order_id = raw.get("orderId")
+        return cls(
+            fault=str(raw["fault"]),
+            order_id=order_id if isinstance(order_id, str) else None,
+            trigger=trigger,
+            at=float(raw["at"]),
+            detail=dict(raw.get("detail") or {}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fault": self.fault,
+            "orderId": self.order_id,
+            "trigger": self.trigger,
+            "at": self.at,
+            "detail": self.detail,
+        }
+
+
+class FaultRegistryClient:
+    """Sets and clears faults and reads the fired-fault log of one local stack."""
+
+    def __init__(self, base_url: str, *, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    @classmethod
+    def for_endpoint(cls, aws_endpoint_url: str, *, timeout: float = 5.0) -> FaultRegistryClient:
+        """The registry of the LocalStack answering at ``aws_endpoint_url``."""
+        return cls(f"{aws_endpoint_url.rstrip('/')}{FAULTS_PATH}", timeout=timeout)
+
+    # ------------------------------------------------------------------ the active faults
+
+    def active(self) -> dict[str, float]:
+        """Fault name -> rate, for every active fault."""
+        return self._rates(self._call("GET", ""))
+
+    def document(self) -> dict[str, Any]:
+        """The active faults exactly as the handlers read them: ``{"faults": {NAME: {"rate": P}}}``."""
+        answer: dict[str, Any] = self._call("GET", "")
+        return answer
+
+    def set(self, name: str, rate: float = 1.0) -> dict[str, float]:
+        """Activates ``name`` at ``rate`` (1: every request); the other faults stay. Returns the set."""
+        self._call("PUT", f"/{check_name(name)}", json={"rate": check_rate(rate)})
+        return self.active()
+
+    def replace(self, rates: Mapping[str, float]) -> dict[str, float]:
+        """Makes ``rates`` the whole active set (all or nothing)."""
+        document = {"faults": {check_name(n): {"rate": check_rate(r)} for n, r in rates.items()}}
+        return self._rates(self._call("PUT", "", json=document))
+
+    def clear(self, name: str | None = None) -> dict[str, float]:
+        """Clears one fault, or all of them; returns what stays active."""
+        path = "" if name is None else f"/{check_name(name)}"
+        return self._rates(self._call("DELETE", path))
+
+    # ------------------------------------------------------------------ the ground-truth log
+
+    def log(self, since: float | None = None) -> list[FiredFault]:
+        """Every fault that fired (at or after ``since``), oldest first."""
+        answer = self._call("GET", "/log", params=self._since(since))
+        return [FiredFault.from_dict(entry) for entry in answer.get("log", [])]
+
+    def clear_log(self, since: float | None = None) -> list[FiredFault]:
+        """Removes the entries (at or after ``since``) and returns them, atomically."""
+        answer = self._call("DELETE", "/log", params=self._since(since))
+        return [FiredFault.from_dict(entry) for entry in answer.get("log", [])]
+
+    def record(self, entry: FiredFault) -> FiredFault:
+        """Appends one entry, as a handler does."""
+        return FiredFault.from_dict(self._call("POST", "/log", json=entry.to_dict()))
+
+    # ------------------------------------------------------------------ plumbing
+
+    @staticmethod
+    def _since(since: float | None) -> dict[str, str]:
+        return {} if since is None else {"since": repr(float(since))}
+
+    @staticmethod
+    def _rates(document: Mapping[str, Any]) -> dict[str, float]:
+        faults = document.get("faults") or {}
+        return {str(name): float(spec.get("rate", 0)) for name, spec in faults.items()}
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        url = f"{self.base_url}{path}"
+        try:
+            response = httpx.request(method, url, json=json, params=params, timeout=self.timeout)
+        except httpx.HTTPError as e:
+            raise FaultRegistryUnavailable(f"fault registry at {self.base_url}: {e}") from e
+        if response.status_code == 400:
+            raise FaultUsageError(self._message(response))
+        if response.status_code == 404:  # the client never asks for one fault by name
+            raise FaultRegistryUnavailable(
+                f"no fault registry at {self.base_url}: this LocalStack runs without chainprobe's "
+                "fault plugin (restart it: chainprobe down, then up)"
+            )
+        if response.status_code >= 300:
+            status, message = response.status_code, self._message(response)
+            raise FaultRegistryUnavailable(f"fault registry at {self.base_url} answered {status}: {message}")
+        try:
+            answer = response.json()
+        except ValueError as e:
+            raise FaultRegistryUnavailable(f"fault registry at {self.base_url} did not answer JSON") from e
+        if not isinstance(answer, dict):
+            raise FaultRegistryUnavailable(f"fault registry at {self.base_url} answered {answer!r}")
+        return answer
+
+    @staticmethod
+    def _message(response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text.strip()[:200] or f"HTTP {response.status_code}"
+        if isinstance(body, dict) and isinstance(body.get("message"), str):
+            return str(body["message"])
+        return str(body)[:200]
