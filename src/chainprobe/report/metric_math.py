@@ -172,7 +172,7 @@ def class_rows(reconciliation: ReconciliationSummary) -> list[list[str]]:
 
 
 def _pp(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:+.2f} pp"
+    return "n/a" if value is None else f"{round(value * 100, 2) + 0.0:+.2f} pp"  # + 0.0: no "-0.00"
 
 
 def _clock(moment: datetime) -> str:
@@ -208,7 +208,7 @@ def _iso(moment: datetime) -> str:
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 6)
+    return None if value is None else round(value, 6) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def reconciliation_lines(

@@ -3,11 +3,12 @@ SLI and the reconciliation between the two. Writers (JSON, JUnit, Markdown, term
 
 ``to_dict()`` carries at least the CLI contract's fields: ``run_id``, ``started_at``, ``ended_at``,
 ``orders.sent|good|bad|by_class``, ``sli.availability``, ``sli.latency_ms.p50|p95|p99``, ``slo.met``,
-``metric_math.availability``, ``reconciliation.gap``, ``reconciliation.by_class``; plus the delivery SLO,
-confidence intervals, per-stage lags, budget and burn, and the worst orders. ``orders.sent`` counts the
-orders that were sent (``good + bad + pending``); ``orders.not_sent`` those planned but never sent (a
-run stopped in between), which are in no SLI. Times are ISO 8601 UTC, latencies and lags milliseconds
-(3 decimals), availabilities fractions (6 decimals).
+``metric_math.availability``, ``reconciliation.gap``, ``reconciliation.by_class`` (their other fields,
+``metric_math.complete|window|periods`` among them, in ``chainprobe.report.metric_math``); plus the
+delivery SLO, confidence intervals, per-stage lags, budget and burn, and the worst orders.
+``orders.sent`` counts the orders that were sent (``good + bad + pending``); ``orders.not_sent`` those
+planned but never sent (a run stopped in between), which are in no SLI. Times are ISO 8601 UTC, latencies
+and lags milliseconds (3 decimals), availabilities fractions (6 decimals).
 """
 
 from __future__ import annotations

@@ -1,0 +1,73 @@
+"""The metric-math side of a report: the SLI row, the reconciliation lines, the denominator line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from report_inputs import order, run, spec
+
+from chainprobe.ledger import FailureClass, Verdict
+from chainprobe.measure.reconcile import ClassGap
+from chainprobe.measure.window_sli import RunWindow
+from chainprobe.report import build_report, render_markdown, render_terminal
+from chainprobe.report.metric_math import (
+    MetricMathSummary,
+    ReconciliationSummary,
+    denominator_line,
+    measured_text,
+)
+
+WINDOW = RunWindow(
+    start=datetime(2026, 1, 1, 12, 0, tzinfo=UTC), end=datetime(2026, 1, 1, 12, 3, tzinfo=UTC), period=60
+)
+NOTE = "incomplete after 90 s: 3 requests counted for 6 orders the API answered; metrics arrive late"
+LATE = MetricMathSummary(availability=1.0, complete=False, window=WINDOW, notes=(NOTE,))
+EVENT = ClassGap(
+    failure=FailureClass.EVENT_MISSING,
+    black_box=1,
+    metric_math=0,
+    gap=-1 / 3,
+    explained=True,
+    reason="invisible to the expression: …",
+)
+RECONCILIATION = ReconciliationSummary(
+    gap=-1 / 3, by_class=(EVENT,), unexplained=0.0, unexplained_failures=0, requests=3, orders_sent=3
+)
+
+
+def test_a_skipped_metric_math_shows_why_in_place_of_a_number() -> None:
+    assert (
+        measured_text(MetricMathSummary.skipped("--no-metric-math"), None)
+        == "n/a (skipped: --no-metric-math)"
+    )
+
+
+def test_an_incomplete_reading_is_flagged_with_its_note() -> None:
+    orders = [order(0), order(1), order(2, Verdict.BAD, FailureClass.EVENT_MISSING)]
+    report = build_report(
+        run=run(), orders=orders, spec=spec("spec_full.yaml"), metric_math=LATE, reconciliation=RECONCILIATION
+    )
+    terminal = render_terminal(report)
+    assert "metric-math 100.00% (gap -33.33 pp to the black-box SLI), incomplete" in terminal
+    assert "reconcile   window 12:00:00-12:03:00 UTC, 60 s periods, incomplete" in terminal
+    assert (
+        "reconcile   event_missing: black box 1, metric math 0, -33.33 pp, explained: invisible" in terminal
+    )
+    assert f"reconcile   {NOTE}" in terminal
+    markdown = render_markdown(report)
+    assert "#### Metric math vs black box" in markdown and f"- {NOTE}" in markdown
+    assert report.to_dict()["metric_math"]["complete"] is False
+
+
+def test_the_denominator_line_says_whose_requests_it_counted() -> None:
+    more = ReconciliationSummary(gap=0.0, requests=26, orders_sent=20)
+    assert denominator_line(more) == (
+        "the denominator counted 26 requests for 20 orders sent: 6 not the run's "
+        "(other traffic dilutes the metric-math SLI)"
+    )
+    fewer = ReconciliationSummary(gap=0.0, requests=18, orders_sent=20)
+    assert denominator_line(fewer) == (
+        "the denominator counted 18 requests for 20 orders sent: "
+        "2 missing (never reached the API, or metrics late)"
+    )
+    assert denominator_line(ReconciliationSummary(gap=None)) is None
