@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from chainprobe import __version__
-from chainprobe.cli import fault_commands, run_commands, stack_commands
+from chainprobe.cli import alarm_commands, fault_commands, run_commands, stack_commands
 from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.drive.canary import FaultMarkerError
 from chainprobe.ledger.exceptions import LedgerError, RunNotFoundError
@@ -18,7 +18,7 @@ from chainprobe.spec.exceptions import SpecError
 from chainprobe.stacks.exceptions import StackError, ToolMissingError
 from chainprobe.target import TargetConfigError
 
-COMMAND_GROUPS = (stack_commands, run_commands, fault_commands)
+COMMAND_GROUPS = (stack_commands, run_commands, fault_commands, alarm_commands)
 
 
 class ArgumentParser(argparse.ArgumentParser):
