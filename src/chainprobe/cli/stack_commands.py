@@ -24,6 +24,10 @@ def config_from(args: argparse.Namespace) -> LocalStackConfig:
         overrides["courier_port"] = args.courier_port
     if getattr(args, "publish_mode", None):
         overrides["publish_mode"] = args.publish_mode
+    if getattr(args, "stack", "local") == "compose":
+        overrides["containers"] = True
+    if getattr(args, "function_courier_url", None):
+        overrides["function_courier_url"] = args.function_courier_url
     return LocalStackConfig(**overrides)
 
 
@@ -58,6 +62,12 @@ def run_status(args: argparse.Namespace) -> int:
 def add_port_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="LocalStack port on 127.0.0.1 (default 4566)")
     parser.add_argument("--courier-port", type=int, help="WireMock port on 127.0.0.1 (default 8089)")
+    parser.add_argument(
+        "--stack",
+        choices=["local", "compose"],
+        default="local",
+        help="local: servers started on this host (default); compose: docker-compose.yml's containers",
+    )
 
 
 def register(commands: Any) -> None:
@@ -67,6 +77,10 @@ def register(commands: Any) -> None:
     up = commands.add_parser("up", help="start the local stack and deploy the reference chain")
     add_port_options(up)
     up.add_argument("--publish-mode", choices=["strict", "naive"], default="strict")
+    up.add_argument(
+        "--function-courier-url",
+        help="where the functions reach the courier (default: this host's WireMock; compose: http://wiremock:8080)",
+    )
     up.set_defaults(handler=run_up)
 
     down = commands.add_parser("down", help="stop everything 'up' started")

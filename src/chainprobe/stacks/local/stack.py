@@ -1,5 +1,9 @@
 """The ``local`` stack: LocalStack on the host and WireMock, with the reference chain deployed.
 
+With ``containers=True`` it is the ``compose`` stack instead: the same two servers run in the
+containers of ``docker-compose.yml`` (started by ``docker compose up -d --build``); ``up`` waits for them,
+deploys and proves the chain the same way, and ``down`` leaves the containers to docker compose.
+
 ``LocalStack.up()`` returns only when a real order has passed API -> DynamoDB -> bus -> courier.
 A second ``up()`` on a healthy stack reuses its servers (and redeploys only what changed).
 
@@ -21,9 +25,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from chainprobe.stacks import paths, reference_chain
 from chainprobe.stacks.clients import AwsClients
 from chainprobe.stacks.endpoints import StackEndpoints
+from chainprobe.stacks.exceptions import ServerStartError
 from chainprobe.stacks.local import tools
 from chainprobe.stacks.local.faults import FAULTS_PATH
 from chainprobe.stacks.local.process import LOOPBACK, ServerProcess
@@ -31,7 +38,16 @@ from chainprobe.stacks.local.servers import localstack_server, wiremock_server
 from chainprobe.stacks.local.smoke import send_smoke_order
 
 REGION = "us-east-1"
+COMPOSE_COURIER_URL = "http://wiremock:8080"
+COMPOSE_LOCALSTACK_PORT = 4566
 Say = Callable[[str], None]
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def env_int(name: str, default: int) -> int:
@@ -52,6 +68,9 @@ class LocalStackConfig:
     publish_mode: str = "strict"
     start_timeout: float = 120.0
     smoke_timeout: float = 90.0
+    containers: bool = False
+    # Where the functions reach the courier: the host's WireMock, or the compose network's.
+    function_courier_url: str | None = None
 
     @property
     def aws_endpoint_url(self) -> str:
@@ -60,6 +79,20 @@ class LocalStackConfig:
     @property
     def courier_url(self) -> str:
         return f"http://{LOOPBACK}:{self.courier_port}"
+
+    @property
+    def courier_url_for_functions(self) -> str:
+        if self.function_courier_url:
+            return self.function_courier_url
+        return COMPOSE_COURIER_URL if self.containers else self.courier_url
+
+    @property
+    def fault_config_url(self) -> str:
+        # Functions run as processes next to LocalStack: inside its container, it listens on 4566.
+        endpoint = (
+            f"http://{LOOPBACK}:{COMPOSE_LOCALSTACK_PORT}" if self.containers else self.aws_endpoint_url
+        )
+        return f"{endpoint}{FAULTS_PATH}"
 
 
 @dataclass(frozen=True)
@@ -108,14 +141,17 @@ class LocalStack:
 
     def up(self) -> StackEndpoints:
         started = time.monotonic()
-        tools.install(self.say)
-        for server in self.servers():
-            self._ensure_running(server)
+        if self.config.containers:
+            self._wait_for_containers()
+        else:
+            tools.install(self.say)
+            for server in self.servers():
+                self._ensure_running(server)
         deployed = reference_chain.ChainStack(self.clients).deploy(
             reference_chain.ChainParameters(
-                courier_url=self.config.courier_url,
+                courier_url=self.config.courier_url_for_functions,
                 publish_mode=self.config.publish_mode,
-                fault_config_url=f"{self.config.aws_endpoint_url}{FAULTS_PATH}",
+                fault_config_url=self.config.fault_config_url,
             ),
             say=self.say,
         )
@@ -139,6 +175,23 @@ class LocalStack:
         self.say(f"stack up in {time.monotonic() - started:.1f} s: {endpoints.api_url}")
         return endpoints
 
+    def health_urls(self) -> dict[str, str]:
+        return {
+            "localstack": f"{self.config.aws_endpoint_url}/_localstack/health",
+            "wiremock": f"{self.config.courier_url}/__admin/health",
+        }
+
+    def _wait_for_containers(self) -> None:
+        deadline = time.monotonic() + self.config.start_timeout
+        waiting = dict(self.health_urls())
+        while waiting and time.monotonic() < deadline:
+            waiting = {name: url for name, url in waiting.items() if not answers(url)}
+            if waiting:
+                time.sleep(1.0)
+        if waiting:
+            names = ", ".join(f"{name} ({url})" for name, url in waiting.items())
+            raise ServerStartError(f"no answer from {names}: start them with 'docker compose up -d --build'")
+
     def _ensure_running(self, server: ServerProcess) -> None:
         if server.pid() is not None and server.is_ready():
             self.say(f"{server.name} already running on {LOOPBACK}:{server.port}")
@@ -149,13 +202,20 @@ class LocalStack:
 
     def down(self) -> list[str]:
         """Stops every server this stack started; returns the names of those that were running."""
+        if self.config.containers:
+            self.say("the compose stack's containers are docker compose's: 'docker compose down' stops them")
+            self.state_file.unlink(missing_ok=True)
+            return []
         stopped = [server.name for server in reversed(self.servers()) if server.stop()]
         self.state_file.unlink(missing_ok=True)
         return stopped
 
     def status(self) -> dict[str, Any]:
-        localstack, wiremock = self.servers()
-        running = {s.name: s.pid() is not None and s.is_ready() for s in (localstack, wiremock)}
+        if self.config.containers:
+            running = {name: answers(url) for name, url in self.health_urls().items()}
+        else:
+            localstack, wiremock = self.servers()
+            running = {s.name: s.pid() is not None and s.is_ready() for s in (localstack, wiremock)}
         report: dict[str, Any] = {"running": all(running.values()), "servers": running}
         if self.state_file.exists():
             state = StackState.from_dict(json.loads(self.state_file.read_text()))
