@@ -23,14 +23,12 @@ from typing import Any
 
 import httpx
 import pytest
-from botocore.exceptions import ClientError
 
 from chainprobe.stacks.local.faults import FaultRegistryClient, FiredFault
-from tests.integration.conftest import RunningStack, free_port
+from tests.integration.conftest import CONFIG_TTL_S, RunningStack, fault_order, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAINPROBE = str(Path(sys.executable).parent / "chainprobe")
-CONFIG_TTL_S = 1.1  # the handlers cache the fault config for 1 s
 LATENCY_S = 1.5  # HANDLER_LATENCY_MS default in chain/functions/orders/app.py
 ATTEMPTS = 3  # DeliveryHandler MAX_ATTEMPTS, and the OrdersHandler's botocore attempts
 DEFAULT_STUB = "c0c0a000-0000-4000-8000-000000000001"
@@ -45,32 +43,8 @@ COURIER_STUBS = {
 # ------------------------------------------------------------------ fixtures and helpers
 
 
-@pytest.fixture
-def faults(local_stack: RunningStack) -> Iterator[FaultRegistryClient]:
-    """The session stack's fault registry, with no fault active before and after the test."""
-    registry = FaultRegistryClient.for_endpoint(local_stack.config.aws_endpoint_url)
-    if registry.active():
-        registry.clear()
-        time.sleep(CONFIG_TTL_S)  # no handler still acts on a fault config cached before this test
-    try:
-        yield registry
-    finally:
-        if registry.active():
-            registry.clear()
-            time.sleep(CONFIG_TTL_S)
-
-
 def new_order(tag: str, chaos: list[str] | None = None) -> dict[str, Any]:
-    order: dict[str, Any] = {
-        "orderId": f"o-fault-{tag}-{uuid.uuid4().hex[:10]}",
-        "customerId": "c-faults",
-        "items": [{"sku": "w-1", "quantity": 1}],
-        "amount": 5.0,
-        "probe": {"runId": f"itest-faults-{tag}", "seq": 1},
-    }
-    if chaos is not None:
-        order["chaos"] = chaos
-    return order
+    return fault_order("fault", tag, chaos)
 
 
 @dataclass
@@ -255,25 +229,6 @@ def test_a_marked_fault_hits_exactly_the_marked_orders(
 
 
 # ------------------------------------------------------------------ courier faults by marker
-
-
-@pytest.fixture(scope="module")
-def quiet_delivery_queue(local_stack: RunningStack) -> None:
-    """Empties the delivery queue once, before the courier tests.
-
-    Earlier tests' failed deliveries come back after the queue's 360 s visibility timeout; one
-    landing in the same batch as a marked record (records of a batch are delivered one after the
-    other) could use up the invocation's time and cut the marked record's attempts short.
-    """
-    sqs = local_stack.clients.client("sqs")
-    [mapping] = local_stack.clients.client("lambda").list_event_source_mappings(
-        FunctionName="DeliveryHandler"
-    )["EventSourceMappings"]
-    name = mapping["EventSourceArn"].rsplit(":", 1)[1]
-    try:
-        sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"])
-    except ClientError as e:  # PurgeQueueInProgress: purged less than 60 s ago, quiet enough
-        print(f"delivery queue not purged: {e}")
 
 
 @pytest.mark.parametrize("fault", list(COURIER_STUBS))

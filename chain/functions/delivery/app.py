@@ -24,10 +24,8 @@ Environment:
     RETRY_MIN_WAIT_S    default 3.
     RETRY_MAX_WAIT_S    default 8.
     COURIER_TIMEOUT_S   per-attempt HTTP timeout, default 5.
-    FAULT_CONFIG_URL    optional; GET returns ``{"faults": {NAME: {"rate": P}}}`` (0.5 s timeout,
-                        cached 1 s, any failure means no faults). Each courier fault sent is also
-                        POSTed to ``{FAULT_CONFIG_URL}/log`` (the ground-truth log; best effort,
-                        0.5 s timeout, a failure never changes the delivery).
+    FAULT_CONFIG_URL    optional: the fault config and the ground-truth log (``chain_faults``,
+                        shared with OrdersHandler and packaged next to this file).
     POWERTOOLS_SERVICE_NAME, LOG_LEVEL  structured logging.
 
 Courier faults (issue 3) are served by the courier stub (WireMock) for a request whose ``chaos``
@@ -52,10 +50,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from chain_faults import ChainFaults, Trigger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -67,14 +66,9 @@ MAX_ATTEMPTS = max(1, int(os.environ.get("MAX_ATTEMPTS", "3")))
 RETRY_MIN_WAIT_S = float(os.environ.get("RETRY_MIN_WAIT_S", "3"))
 RETRY_MAX_WAIT_S = max(RETRY_MIN_WAIT_S, float(os.environ.get("RETRY_MAX_WAIT_S", "8")))
 COURIER_TIMEOUT_S = float(os.environ.get("COURIER_TIMEOUT_S", "5"))
-FAULT_CONFIG_URL = os.environ.get("FAULT_CONFIG_URL", "").strip()
 
 SAFETY_MARGIN_S = 2.0  # kept free at the end of the invocation to answer the batch response
 MIN_ATTEMPT_S = 1.0  # an attempt is not started with less time than this left
-FAULT_CONFIG_TIMEOUT_S = 0.5
-FAULT_CONFIG_TTL_S = 1.0
-FAULT_LOG_URL = f"{FAULT_CONFIG_URL.rstrip('/')}/log" if FAULT_CONFIG_URL else ""
-FAULT_LOG_TIMEOUT_S = 0.5
 COURIER_FAULTS = ("courier-5xx", "courier-slow", "courier-reset", "courier-429")
 
 logger = Logger(
@@ -82,7 +76,8 @@ logger = Logger(
     level=os.environ.get("LOG_LEVEL", "INFO"),
 )
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-_rng = random.Random()
+faults = ChainFaults.from_environment(logger, function="DeliveryHandler")
+_rng = random.Random()  # the retries' jitter
 _sleep = time.sleep
 
 
@@ -196,10 +191,10 @@ def with_courier_fault(payload: Mapping[str, Any], *, order_id: str, attempt_no:
     """The payload for one attempt, with a rate-drawn courier fault added to ``chaos``; logs faults."""
     chaos = list(payload.get("chaos") or [])
     marked = [name for name in COURIER_FAULTS if name in chaos]
-    trigger: Literal["marker", "rate"] = "marker"
+    trigger: Trigger = "marker"
     if not marked:
-        rates = fault_rates()
-        drawn = next((name for name in COURIER_FAULTS if _draw(rates.get(name))), None)
+        rates = faults.rates()
+        drawn = next((name for name in COURIER_FAULTS if faults.draw(rates.get(name))), None)
         if drawn is None:
             return dict(payload)
         marked, trigger = [drawn], "rate"
@@ -208,60 +203,8 @@ def with_courier_fault(payload: Mapping[str, Any], *, order_id: str, attempt_no:
         "fault injected",
         extra={"fault": marked[0], "orderId": order_id, "trigger": trigger, "attempt": attempt_no},
     )
-    report_fault(marked[0], order_id=order_id, trigger=trigger, attempt_no=attempt_no)
+    faults.report(marked[0], order_id=order_id, trigger=trigger, detail={"attempt": attempt_no})
     return {**payload, "chaos": chaos}
-
-
-def report_fault(fault: str, *, order_id: str, trigger: str, attempt_no: int) -> None:
-    """POSTs one courier fault to the fault log; best effort, never raises."""
-    if not FAULT_LOG_URL:
-        return
-    entry = {
-        "fault": fault,
-        "orderId": order_id,
-        "trigger": trigger,
-        "at": time.time(),
-        "detail": {
-            "function": os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "DeliveryHandler"),
-            "attempt": attempt_no,
-        },
-    }
-    request = urllib.request.Request(
-        FAULT_LOG_URL,
-        data=json.dumps(entry).encode("utf-8"),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=FAULT_LOG_TIMEOUT_S) as answer:
-            answer.read()
-    except Exception as exc:  # the log is best effort: the delivery goes on as decided
-        logger.warning("fault not reported", extra={"unreported": fault, "reason": str(exc)})
-
-
-_fault_cache: tuple[float, dict[str, float]] | None = None
-
-
-def fault_rates() -> dict[str, float]:
-    """Fault name -> probability from FAULT_CONFIG_URL (cached 1 s); empty when unset or unreachable."""
-    global _fault_cache
-    if not FAULT_CONFIG_URL:
-        return {}
-    now = time.monotonic()
-    if _fault_cache is not None and now - _fault_cache[0] < FAULT_CONFIG_TTL_S:
-        return _fault_cache[1]
-    rates: dict[str, float] = {}
-    try:
-        with urllib.request.urlopen(FAULT_CONFIG_URL, timeout=FAULT_CONFIG_TIMEOUT_S) as answer:
-            faults = json.loads(answer.read()).get("faults") or {}
-        for name, spec in faults.items():
-            rate = float(spec.get("rate", 0)) if isinstance(spec, dict) else 0.0
-            if rate > 0:
-                rates[str(name)] = min(rate, 1.0)
-    except Exception:  # any failure means no faults, never a failed delivery
-        rates = {}
-    _fault_cache = (now, rates)
-    return rates
 
 
 # --------------------------------------------------------------------------- the batch
@@ -321,7 +264,3 @@ def _retry_after(value: str | None) -> float:
         return max(0.0, float(value)) if value else 0.0
     except ValueError:  # an HTTP date: not worth parsing, the jittered wait applies
         return 0.0
-
-
-def _draw(rate: float | None) -> bool:
-    return bool(rate) and _rng.random() < float(rate or 0)

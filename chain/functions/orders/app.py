@@ -13,10 +13,8 @@ Environment (read once per cold start):
     EVENT_BUS_NAME      bus receiving ``OrderCreated`` from source ``orders.api`` (default ``orders``).
     PUBLISH_MODE        ``strict``: a failed PutEvents entry answers 502; ``naive``: the failure is
                         ignored and the client still gets 201 (the source material's bug).
-    FAULT_CONFIG_URL    optional; GET returns ``{"faults": {NAME: {"rate": P}}}`` (0.5 s timeout,
-                        cached 1 s, any failure means no faults). Each fault that fires is also
-                        POSTed to ``{FAULT_CONFIG_URL}/log`` (the ground-truth log; best effort,
-                        0.5 s timeout, a failure never changes the answer).
+    FAULT_CONFIG_URL    optional: the fault config and the ground-truth log (``chain_faults``,
+                        shared with DeliveryHandler and packaged next to this file).
     HANDLER_LATENCY_MS  delay added by the ``handler-latency`` fault (default 1500).
     POWERTOOLS_SERVICE_NAME, LOG_LEVEL  structured logging.
 
@@ -41,22 +39,21 @@ import base64
 import json
 import math
 import os
-import random
 import re
 import time
-import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from chain_faults import ChainFaults, Trigger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -66,7 +63,6 @@ if TYPE_CHECKING:
 TABLE_NAME = os.environ.get("TABLE_NAME", "Orders")
 EVENT_BUS_NAME = os.environ.get("EVENT_BUS_NAME", "orders")
 PUBLISH_MODE = os.environ.get("PUBLISH_MODE", "strict").strip().lower()
-FAULT_CONFIG_URL = os.environ.get("FAULT_CONFIG_URL", "").strip()
 HANDLER_LATENCY_MS = int(os.environ.get("HANDLER_LATENCY_MS", "1500"))
 
 EVENT_SOURCE = "orders.api"
@@ -74,10 +70,6 @@ EVENT_DETAIL_TYPE = "OrderCreated"
 ORDER_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 CORRELATION_HEADER = "x-correlation-id"
 
-FAULT_CONFIG_TIMEOUT_S = 0.5
-FAULT_CONFIG_TTL_S = 1.0
-FAULT_LOG_URL = f"{FAULT_CONFIG_URL.rstrip('/')}/log" if FAULT_CONFIG_URL else ""
-FAULT_LOG_TIMEOUT_S = 0.5
 LATENCY_FAULT = "handler-latency"
 # At most one of these fires per order, in this order of precedence.
 FAILING_FAULTS = ("lambda-exception", "handler-500", "malformed-response")
@@ -94,7 +86,7 @@ logger = Logger(
     service=os.environ.get("POWERTOOLS_SERVICE_NAME", "orders-api"),
     level=os.environ.get("LOG_LEVEL", "INFO"),
 )
-_rng = random.Random()
+faults = ChainFaults.from_environment(logger, function="OrdersHandler")
 
 Response = dict[str, Any]
 
@@ -148,7 +140,7 @@ class FiredFault:
     """A handler fault chosen for one order, and whether its marker or its rate chose it."""
 
     name: str
-    trigger: Literal["marker", "rate"]
+    trigger: Trigger
 
 
 # --------------------------------------------------------------------------- validation
@@ -261,13 +253,13 @@ def select_faults(chaos: list[str] | None, rates: Mapping[str, float]) -> list[F
     fired: list[FiredFault] = []
     if LATENCY_FAULT in markers:
         fired.append(FiredFault(LATENCY_FAULT, "marker"))
-    elif _draw(rates.get(LATENCY_FAULT)):
+    elif faults.draw(rates.get(LATENCY_FAULT)):
         fired.append(FiredFault(LATENCY_FAULT, "rate"))
     marked = [name for name in FAILING_FAULTS if name in markers]
     if marked:
         fired.append(FiredFault(marked[0], "marker"))
     else:
-        drawn = next((name for name in FAILING_FAULTS if _draw(rates.get(name))), None)
+        drawn = next((name for name in FAILING_FAULTS if faults.draw(rates.get(name))), None)
         if drawn is not None:
             fired.append(FiredFault(drawn, "rate"))
     return fired
@@ -278,12 +270,12 @@ def inject_faults(order: Order) -> Response | str | None:
 
     Raises InjectedHandlerError for ``lambda-exception``.
     """
-    for fault in select_faults(order.chaos, fault_rates()):
+    for fault in select_faults(order.chaos, faults.rates()):
         logger.warning(
             "fault injected",
             extra={"fault": fault.name, "orderId": order.order_id, "trigger": fault.trigger},
         )
-        report_fault(fault, order.order_id)
+        faults.report(fault.name, order_id=order.order_id, trigger=fault.trigger)
         if fault.name == LATENCY_FAULT:
             time.sleep(HANDLER_LATENCY_MS / 1000)
         elif fault.name == "lambda-exception":
@@ -299,55 +291,6 @@ def inject_faults(order: Order) -> Response | str | None:
             logger.error("order failed", extra={"status": "FAILED", "reason": "malformed response"})
             return MALFORMED_RESPONSE
     return None
-
-
-def report_fault(fault: FiredFault, order_id: str) -> None:
-    """POSTs one fired fault to the fault log; best effort, never raises."""
-    if not FAULT_LOG_URL:
-        return
-    entry = {
-        "fault": fault.name,
-        "orderId": order_id,
-        "trigger": fault.trigger,
-        "at": time.time(),
-        "detail": {"function": os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "OrdersHandler")},
-    }
-    request = urllib.request.Request(
-        FAULT_LOG_URL,
-        data=json.dumps(entry).encode("utf-8"),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=FAULT_LOG_TIMEOUT_S) as answer:
-            answer.read()
-    except Exception as exc:  # the log is best effort: the request goes on as decided
-        logger.warning("fault not reported", extra={"unreported": fault.name, "reason": str(exc)})
-
-
-_fault_cache: tuple[float, dict[str, float]] | None = None
-
-
-def fault_rates() -> dict[str, float]:
-    """Fault name -> probability from FAULT_CONFIG_URL (cached 1 s); empty when unset or unreachable."""
-    global _fault_cache
-    if not FAULT_CONFIG_URL:
-        return {}
-    now = time.monotonic()
-    if _fault_cache is not None and now - _fault_cache[0] < FAULT_CONFIG_TTL_S:
-        return _fault_cache[1]
-    rates: dict[str, float] = {}
-    try:
-        with urllib.request.urlopen(FAULT_CONFIG_URL, timeout=FAULT_CONFIG_TIMEOUT_S) as answer:
-            faults = json.loads(answer.read()).get("faults") or {}
-        for name, spec in faults.items():
-            rate = float(spec.get("rate", 0)) if isinstance(spec, dict) else 0.0
-            if rate > 0:
-                rates[str(name)] = min(rate, 1.0)
-    except Exception:  # any failure means no faults, never a failed order
-        rates = {}
-    _fault_cache = (now, rates)
-    return rates
 
 
 # --------------------------------------------------------------------------- routes
@@ -450,10 +393,6 @@ def _header(event: Mapping[str, Any], name: str) -> str | None:
         if key.lower() == name and isinstance(value, str) and value.strip():
             return value.strip()
     return None
-
-
-def _draw(rate: float | None) -> bool:
-    return bool(rate) and _rng.random() < float(rate or 0)
 
 
 def _is_int(value: object) -> TypeGuard[int]:

@@ -1,9 +1,10 @@
 """Packages and deploys the reference chain (``chain/``) with CloudFormation, locally or on AWS.
 
 The template is the same everywhere; only the parameters differ. Each function directory under
-``chain/functions`` becomes a zip holding its code and the packages of ``chain/requirements.txt``
-(as on AWS, a function's dependencies come from its deployment package). Zips are named by content
-hash, so a redeploy with unchanged code changes nothing.
+``chain/functions`` becomes a zip holding its code, the modules the functions share
+(``chain/shared``, e.g. ``chain_faults.py``, at the zip's root next to ``app.py``) and the packages
+of ``chain/requirements.txt`` (as on AWS, a function's dependencies come from its deployment
+package). Zips are named by content hash, so a redeploy with unchanged code changes nothing.
 """
 
 from __future__ import annotations
@@ -86,17 +87,25 @@ def add_tree(archive: zipfile.ZipFile, root: Path) -> None:
         relative = file.relative_to(root)
         if "__pycache__" in relative.parts or file.suffix == ".pyc":
             continue
+        if str(relative) in archive.NameToInfo:
+            raise DeployError(f"{relative} is in more than one tree of the deployment package ({root})")
         info = zipfile.ZipInfo(str(relative), date_time=ZIP_EPOCH)
         info.external_attr = 0o644 << 16
         info.compress_type = zipfile.ZIP_DEFLATED
         archive.writestr(info, file.read_bytes())
 
 
-def function_zip(function_dir: Path, deps: Path) -> bytes:
+def function_zip(function_dir: Path, deps: Path, shared: Path | None = None) -> bytes:
+    """The deployment package: ``deps``, then ``shared`` (if any), then the function's own files.
+
+    Byte for byte the same for the same inputs (fixed timestamps and modes, sorted entries), so the
+    content hash names it. A name in two trees is refused: nothing may silently shadow another file.
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        add_tree(archive, deps)
-        add_tree(archive, function_dir)
+        for tree in (deps, shared, function_dir):
+            if tree is not None:
+                add_tree(archive, tree)
     return buffer.getvalue()
 
 
@@ -118,7 +127,7 @@ def upload_functions(clients: AwsClients, bucket: str, say: Callable[[str], None
     deps = dependencies_dir(say)
     keys: dict[str, str] = {}
     for name, parameter in FUNCTIONS.items():
-        body = function_zip(paths.chain_dir() / "functions" / name, deps)
+        body = function_zip(paths.chain_dir() / "functions" / name, deps, paths.chain_dir() / "shared")
         key = f"chain/{name}-{hashlib.sha256(body).hexdigest()[:16]}.zip"
         clients.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
         keys[parameter] = key

@@ -3,6 +3,8 @@ context, captured Powertools JSON logs, and a tiny scripted HTTP server on 127.0
 
 The handler directories are deployment packages, not Python packages, so each test loads a fresh
 copy of ``app.py`` with its environment set first (the modules read their environment at import).
+As in the deployed zip, where ``chain/shared`` sits at the root next to ``app.py``, the shared
+modules (``chain_faults``) are importable by their plain names, and imported afresh with each load.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import pytest
 
 CHAIN_DIR = Path(__file__).resolve().parents[3] / "chain"
 FUNCTIONS_DIR = CHAIN_DIR / "functions"
+SHARED_DIR = CHAIN_DIR / "shared"
+SHARED_MODULES = tuple(path.stem for path in SHARED_DIR.glob("*.py"))
 
 
 @dataclass
@@ -58,17 +62,20 @@ class LoadedHandler:
 def load_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., LoadedHandler]]:
     """Load ``chain/functions/<name>/app.py`` afresh with the given environment variables."""
     loaded: list[str] = []
+    monkeypatch.syspath_prepend(str(SHARED_DIR))
 
     def load(name: str, **env: str) -> LoadedHandler:
         for key, value in env.items():
             monkeypatch.setenv(key, value)
+        for shared in SHARED_MODULES:  # a cold start imports them anew
+            sys.modules.pop(shared, None)
         module_name = f"chain_{name}_app_{uuid.uuid4().hex}"
         spec = importlib.util.spec_from_file_location(module_name, FUNCTIONS_DIR / name / "app.py")
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         loaded.append(module_name)
-        # No __pycache__ inside chain/functions: those directories are zipped as they are.
+        # No __pycache__ inside chain/functions or chain/shared: they are zipped as they are.
         monkeypatch.setattr(sys, "dont_write_bytecode", True)
         spec.loader.exec_module(module)
         log = io.StringIO()
@@ -78,7 +85,7 @@ def load_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Load
         return LoadedHandler(module=module, log=log)
 
     yield load
-    for module_name in loaded:
+    for module_name in (*loaded, *SHARED_MODULES):
         sys.modules.pop(module_name, None)
 
 

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-PLUGIN_SRC = Path(__file__).resolve().parents[3] / "plugins" / "localstack" / "src"
-if str(PLUGIN_SRC) not in sys.path:
-    sys.path.insert(0, str(PLUGIN_SRC))
+from tests.unit.plugin_source import use_plugin_source
+
+use_plugin_source()
 
 from chainprobe_localstack.faults import managed  # noqa: E402
 from chainprobe_localstack.faults.registry import (  # noqa: E402
@@ -28,6 +27,7 @@ from chainprobe_localstack.faults.registry import (  # noqa: E402
     parse_since,
 )
 
+from chainprobe.stacks.local import fault_names, tools  # noqa: E402
 from chainprobe.stacks.local import faults as client  # noqa: E402
 
 CHAIN = Path(__file__).resolve().parents[3] / "chain" / "functions"
@@ -54,9 +54,19 @@ def registry(clock: Clock) -> FaultRegistry:
 # ------------------------------------------------------------------ the names are the contract
 
 
-def test_the_harness_and_the_plugin_share_the_fault_names() -> None:
-    assert client.FAULT_NAMES == FAULT_NAMES
+def test_the_harness_and_the_plugin_read_one_copy_of_the_fault_names() -> None:
+    assert client.FAULT_NAMES is FAULT_NAMES is fault_names.FAULT_NAMES
     assert len(set(FAULT_NAMES)) == 10
+    # Installed, the plugin gets that copy under _vendor (the harness's module, file for file).
+    assert tools.vendored_sources()["fault_names"] == Path(fault_names.__file__)
+
+
+def test_the_plugin_and_the_harness_refuse_a_bad_rate_in_the_same_words() -> None:
+    with pytest.raises(FaultError) as plugin:
+        FaultRegistry().set("handler-500", 1.5)
+    with pytest.raises(client.FaultUsageError) as harness:
+        client.check_rate(1.5)
+    assert str(plugin.value) == str(harness.value) == "rate must be between 0 and 1, got 1.5"
 
 
 def test_every_fault_the_chain_fires_is_a_contract_name() -> None:

@@ -1,12 +1,9 @@
 """Unit tests of the LocalStack plugin package's pure parts (no LocalStack needed).
 
 The plugin package is installed into LocalStack's own virtualenv, not the harness's; its modules
-that do not import LocalStack are tested here from the source tree.
+that do not import LocalStack are tested here from the source tree (``tests/unit/plugin_source.py``).
 """
 
-import sys
-from pathlib import Path
+from tests.unit.plugin_source import use_plugin_source
 
-PLUGIN_SRC = Path(__file__).resolve().parents[3] / "plugins" / "localstack" / "src"
-if str(PLUGIN_SRC) not in sys.path:
-    sys.path.insert(0, str(PLUGIN_SRC))
+use_plugin_source()

@@ -50,3 +50,10 @@ def test_the_courier_stubs_are_mounted_where_wiremock_reads_them() -> None:
     wiremock = compose()["services"]["wiremock"]
     assert "./stubs:/home/wiremock:ro" in wiremock["volumes"]
     assert (ROOT / "stubs" / "mappings").is_dir()
+
+
+def test_the_image_vendors_every_harness_module_the_plugins_import() -> None:
+    vendor = "/tmp/chainprobe-localstack/src/chainprobe_localstack/_vendor"
+    for name, source in tools.vendored_sources().items():
+        target = f"{vendor}/{name}.py" if source.is_file() else f"{vendor}/{name}"
+        assert f"COPY {source.relative_to(ROOT)} {target}\n" in dockerfile(), name

@@ -15,7 +15,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -23,21 +22,20 @@ from typing import Any, Literal
 import httpx
 
 from chainprobe.stacks.exceptions import StackError
+from chainprobe.stacks.local.fault_names import FAULT_NAMES, name_problem, rate_problem
+
+__all__ = [
+    "FAULTS_PATH",
+    "FAULT_NAMES",
+    "FaultRegistryClient",
+    "FaultRegistryUnavailable",
+    "FaultUsageError",
+    "FiredFault",
+    "check_name",
+    "check_rate",
+]
 
 FAULTS_PATH = "/_chainprobe/faults"
-# The contract shared with the plugin's registry and the chain's handlers (issue 3).
-FAULT_NAMES = (
-    "dynamodb-throttle",
-    "events-entry-failure",
-    "lambda-exception",
-    "handler-500",
-    "malformed-response",
-    "handler-latency",
-    "courier-5xx",
-    "courier-slow",
-    "courier-reset",
-    "courier-429",
-)
 Trigger = Literal["marker", "rate"]
 
 
@@ -50,14 +48,16 @@ class FaultRegistryUnavailable(StackError):
 
 
 def check_name(name: str) -> str:
-    if name not in FAULT_NAMES:
-        raise FaultUsageError(f"unknown fault {name!r}; known faults: {', '.join(FAULT_NAMES)}")
+    """``name`` when it is a fault name (the contract: ``fault_names``); else FaultUsageError."""
+    if problem := name_problem(name):
+        raise FaultUsageError(problem)
     return name
 
 
 def check_rate(rate: float) -> float:
-    if not math.isfinite(rate) or not 0 <= rate <= 1:
-        raise FaultUsageError(f"rate must be between 0 and 1, got {rate:g}")
+    """``rate`` when it is in [0, 1]; else FaultUsageError."""
+    if problem := rate_problem(rate):
+        raise FaultUsageError(problem)
     return rate
 
 

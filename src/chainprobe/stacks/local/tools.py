@@ -1,8 +1,8 @@
 """Installs the local stack's tools under ``$CHAINPROBE_HOME/tools``, each pinned, each once.
 
 - LocalStack (``localstack-core[runtime]``) in its own virtualenv, with the project's plugin package
-  (and the metric-math evaluator vendored into it); it pins its own boto3, so it never shares the
-  harness's environment.
+  (and the harness modules it needs vendored into it: the metric-math evaluator, the fault names);
+  it pins its own boto3, so it never shares the harness's environment.
 - The Lambda ``python3.12`` runtime: a virtualenv with boto3 only, as AWS's runtime has.
 - The WireMock standalone jar, taken from the npm registry's ``wiremock`` package.
 
@@ -21,10 +21,12 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from chainprobe.measure import metricmath
 from chainprobe.stacks import paths
 from chainprobe.stacks.exceptions import ToolInstallError, ToolMissingError
+from chainprobe.stacks.local import fault_names
 
 LOCALSTACK_VERSION = "2026.3.0"
 LOCALSTACK_REQUIREMENTS = (
@@ -110,19 +112,33 @@ def make_venv(path: Path, interpreter: str, requirements: Iterable[str], say: Sa
 
 
 def tree_digest(*roots: Path) -> str:
+    """A digest of the files under each root (a root may also be a single file)."""
     digest = hashlib.sha256()
     for root in roots:
-        for file in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            if ".egg-info" in str(file) or "build" in file.relative_to(root).parts:
+        files = [root] if root.is_file() else root.rglob("*")
+        base = root.parent if root.is_file() else root
+        for file in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts):
+            if ".egg-info" in str(file) or "build" in file.relative_to(base).parts:
                 continue
-            digest.update(str(file.relative_to(root)).encode())
+            digest.update(str(file.relative_to(base)).encode())
             digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
 
 
+VENDORED: dict[str, ModuleType] = {"metricmath": metricmath, "fault_names": fault_names}
+"""Harness modules the plugins need in LocalStack's venv, by their name under ``_vendor``.
+
+Each must be standard library only and import nothing from chainprobe but itself.
+"""
+
+
 def vendored_sources() -> dict[str, Path]:
-    """Harness modules the plugins need in LocalStack's venv: name under ``_vendor`` -> source package."""
-    return {"metricmath": Path(metricmath.__file__).parent}
+    """Name under ``_vendor`` -> the source: a package's directory, or a single module's file."""
+    sources: dict[str, Path] = {}
+    for name, module in VENDORED.items():
+        file = Path(str(module.__file__))
+        sources[name] = file.parent if file.name == "__init__.py" else file
+    return sources
 
 
 def ensure_localstack(tools: Tools, say: Say) -> None:
@@ -137,7 +153,8 @@ def ensure_plugins(tools: Tools, say: Say) -> None:
     """(Re)installs the plugin package when its sources changed, and drops plux's stale cache.
 
     The build copy gets the vendored harness modules (``vendored_sources``) under
-    ``chainprobe_localstack/_vendor/``: one source, copied at install, counted in the digest.
+    ``chainprobe_localstack/_vendor/`` (a package as a directory, a module as ``NAME.py``): one
+    source, copied at install, counted in the digest.
     """
     source = paths.plugins_dir()
     vendored = vendored_sources()
@@ -150,8 +167,12 @@ def ensure_plugins(tools: Tools, say: Say) -> None:
     with tempfile.TemporaryDirectory() as build:
         copy = Path(build) / "plugins"
         shutil.copytree(source, copy, ignore=ignore)
-        for name, package in vendored.items():
-            shutil.copytree(package, copy / "src" / "chainprobe_localstack" / "_vendor" / name, ignore=ignore)
+        vendor = copy / "src" / "chainprobe_localstack" / "_vendor"
+        for name, source in vendored.items():
+            if source.is_file():
+                shutil.copy2(source, vendor / f"{name}.py")
+            else:
+                shutil.copytree(source, vendor / name, ignore=ignore)
         run_step(
             "plugin install",
             [

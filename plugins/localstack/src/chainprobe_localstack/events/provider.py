@@ -9,25 +9,11 @@ registry (``chainprobe_localstack.faults``).
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from localstack.services.events.provider import EventsProvider
 from localstack.services.plugins import Service, aws_provider
 
 from chainprobe_localstack.events.metrics import EventsMetricsMixin
 from chainprobe_localstack.faults.managed import failed_entry, put_events_entry_failure
-
-ENTRY_FAILURE = "events-entry-failure"
-
-
-def marked_for(entry: dict[str, Any], fault: str) -> bool:
-    try:
-        detail = json.loads(entry.get("Detail") or "{}")
-    except (TypeError, ValueError):
-        return False
-    chaos = detail.get("chaos") if isinstance(detail, dict) else None
-    return isinstance(chaos, list) and fault in chaos
 
 
 class FaultInjectingEventsProvider(EventsProvider):

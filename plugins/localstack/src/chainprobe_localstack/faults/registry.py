@@ -18,6 +18,10 @@ probability of its rate (``trigger: rate``). The active set is read by the handl
 ``{"faults": {NAME: {"rate": P}}}``. Every fault that fires is logged once, as
 ``{"fault", "orderId", "trigger", "at", "detail"}`` (``at`` in epoch seconds): the ground truth.
 
+The names and the rate check are not written here: they are the harness's
+``chainprobe.stacks.local.fault_names``, vendored into this package at install (``_vendor``), so
+the harness, the ``chainprobe fault`` command and this registry read one copy.
+
 Pure Python on purpose (no LocalStack import), so the harness's unit tests can load it.
 """
 
@@ -32,18 +36,20 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FAULT_NAMES = (
-    "dynamodb-throttle",
-    "events-entry-failure",
-    "lambda-exception",
-    "handler-500",
-    "malformed-response",
-    "handler-latency",
-    "courier-5xx",
-    "courier-slow",
-    "courier-reset",
-    "courier-429",
-)
+from chainprobe_localstack._vendor.fault_names import FAULT_NAMES, name_problem, rate_problem
+
+__all__ = [
+    "DEFAULT_RATE",
+    "FAULT_NAMES",
+    "REGISTRY",
+    "FaultError",
+    "FaultRegistry",
+    "FiredFault",
+    "check_name",
+    "check_rate",
+    "parse_since",
+]
+
 TRIGGERS = ("marker", "rate")
 DEFAULT_RATE = 1.0
 MAX_LOG_ENTRIES = 200_000
@@ -56,16 +62,18 @@ class FaultError(ValueError):
 
 
 def check_name(name: object) -> str:
-    if not isinstance(name, str) or name not in FAULT_NAMES:
-        raise FaultError(f"unknown fault {name!r}; known faults: {', '.join(FAULT_NAMES)}")
+    """``name`` when it is a fault name (the contract: ``_vendor.fault_names``); else FaultError."""
+    if problem := name_problem(name):
+        raise FaultError(problem)
+    assert isinstance(name, str)
     return name
 
 
 def check_rate(rate: object) -> float:
-    if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate):
-        raise FaultError(f"rate must be a number between 0 and 1, got {rate!r}")
-    if not 0 <= rate <= 1:
-        raise FaultError(f"rate must be between 0 and 1, got {rate!r}")
+    """``rate`` as a float when it is in [0, 1]; else FaultError."""
+    if problem := rate_problem(rate):
+        raise FaultError(problem)
+    assert isinstance(rate, int | float)
     return float(rate)
 
 
