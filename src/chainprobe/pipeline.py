@@ -120,6 +120,7 @@ def run_canary(
     publish_metrics: bool = False,
     metric_math: bool = True,
     metric_math_wait: float | None = None,
+    html: bool = False,
 ) -> RunOutcome:
     spec = load_spec(spec_path)
     target = target or resolve_target(say=say)
@@ -150,12 +151,12 @@ def run_canary(
             sender.join()
         progress.draw(final=True)
         return conclude(
-            run.run_id, spec, verifier, ledger, report_dir, publisher=publisher, metric_math=source
+            run.run_id, spec, verifier, ledger, report_dir, publisher=publisher, metric_math=source, html=html
         )
 
 
 def finish_run(
-    *, run_id: str, report_dir: Path | None, say: Say, publish_metrics: bool = False
+    *, run_id: str, report_dir: Path | None, say: Say, publish_metrics: bool = False, html: bool = False
 ) -> RunOutcome:
     """Verifies what a killed run left pending, then reports it."""
     with open_ledger() as ledger:
@@ -168,7 +169,9 @@ def finish_run(
         pending = len(ledger.pending_orders(run_id))
         say(f"run {run_id}: {pending} of {len(ledger.orders(run_id))} orders still pending")
         verifier.verify(run_id)
-        return conclude(run_id, spec, verifier, ledger, report_dir, publisher=publisher, metric_math=source)
+        return conclude(
+            run_id, spec, verifier, ledger, report_dir, publisher=publisher, metric_math=source, html=html
+        )
 
 
 def conclude(
@@ -180,9 +183,10 @@ def conclude(
     *,
     publisher: MetricPublisher | None = None,
     metric_math: MetricMathSource | None = None,
+    html: bool = False,
 ) -> RunOutcome:
     """Cleans up probe items, closes the run, reconciles it with the metric math (when a source is
-    given), writes its reports, then publishes its metrics if asked."""
+    given), writes its reports (``report.html`` too with ``html``), then publishes its metrics if asked."""
     verifier.clean_up_items(run_id)
     ledger.mark_run_verified(run_id)
     run, orders = ledger.get_run(run_id), ledger.orders(run_id)
@@ -191,7 +195,7 @@ def conclude(
     report = build_report(
         run=run, orders=orders, spec=spec, sli=sli, metric_math=summary, reconciliation=reconciliation
     )
-    files = write_reports(report, report_dir) if report_dir is not None else None
+    files = write_reports(report, report_dir, html=html) if report_dir is not None else None
     if publisher is None:
         return RunOutcome(report=report, files=files)
     try:

@@ -8,6 +8,7 @@ class the fault produces, and every other order good.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ from chainprobe.drive.canary import FaultPlan
 from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
 from chainprobe.ledger.store import Ledger
 from chainprobe.pipeline import run_canary
+from chainprobe.stacks.local.faults import FaultRegistryClient
 from chainprobe.target import Target
 from tests.integration.test_canary import SPEC
 
@@ -35,6 +37,8 @@ DELIVERY_DEADLINE_S = 30  # probes/orders.yaml: slo.delivery.deadline_seconds
 
 
 def canary_orders(target: Target, ledger_path: Path, fault: str, rate: float = 3.0) -> list[OrderRecord]:
+    registry = FaultRegistryClient.for_endpoint(str(target.endpoints["aws_endpoint_url"]))
+    started = time.time()
     outcome = run_canary(
         spec_path=SPEC,
         count=COUNT,
@@ -45,7 +49,15 @@ def canary_orders(target: Target, ledger_path: Path, fault: str, rate: float = 3
         fault_plan=FaultPlan(faults=(fault,), every=EVERY),
     )
     with Ledger(ledger_path) as ledger:
-        return ledger.orders(outcome.report.run.run_id)
+        orders = ledger.orders(outcome.report.run.run_id)
+    # The ground truth: the fault log names exactly the marked orders, and only for this fault.
+    run_ids = {o.order_id for o in orders}
+    fired = [entry for entry in registry.log(since=started) if entry.order_id in run_ids]
+    assert {entry.fault for entry in fired} == {fault}
+    assert {entry.order_id for entry in fired} == {o.order_id for o in orders if o.seq in MARKED}
+    # A good order has every stage on its timeline.
+    assert all(o.api_at and o.dynamodb_at and o.event_at for o in orders if o.chain_verdict is Verdict.GOOD)
+    return orders
 
 
 @pytest.mark.parametrize("fault", sorted(CHAIN_FAULTS))

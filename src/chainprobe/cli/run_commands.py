@@ -10,7 +10,7 @@ from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.cli.stack_commands import say
 from chainprobe.drive.canary import FaultPlan
 from chainprobe.pipeline import RunOutcome, finish_run, report_run, run_canary
-from chainprobe.report import render_terminal
+from chainprobe.report import render_terminal, write_html
 from chainprobe.target import resolve_target
 from chainprobe.verify.capture import remove_capture_resources
 
@@ -43,7 +43,17 @@ def finish(outcome: RunOutcome) -> int:
     return ExitCode.UNREACHABLE if outcome.publish_error is not None else ExitCode.OK
 
 
+def html_without_report_dir(args: argparse.Namespace) -> bool:
+    """``--html`` writes ``report.html`` into ``--report-dir``: says so and is true when that is missing."""
+    if args.html and args.report_dir is None:
+        say("--html writes report.html into --report-dir: give --report-dir DIR too")
+        return True
+    return False
+
+
 def run_canary_command(args: argparse.Namespace) -> int:
+    if html_without_report_dir(args):
+        return ExitCode.USAGE
     outcome = run_canary(
         spec_path=Path(args.spec),
         count=args.count,
@@ -54,19 +64,36 @@ def run_canary_command(args: argparse.Namespace) -> int:
         publish_metrics=args.publish_metrics,
         metric_math=args.metric_math,
         metric_math_wait=args.metric_math_wait,
+        html=args.html,
     )
     return finish(outcome)
 
 
 def run_verify_command(args: argparse.Namespace) -> int:
+    if html_without_report_dir(args):
+        return ExitCode.USAGE
     outcome = finish_run(
-        run_id=args.run, report_dir=args.report_dir, say=say, publish_metrics=args.publish_metrics
+        run_id=args.run,
+        report_dir=args.report_dir,
+        say=say,
+        publish_metrics=args.publish_metrics,
+        html=args.html,
     )
     return finish(outcome)
 
 
 def run_report_command(args: argparse.Namespace) -> int:
-    return finish(report_run(run_id=args.run, report_dir=args.report_dir))
+    outcome = report_run(run_id=args.run, report_dir=args.report_dir)
+    if args.html is not None:
+        try:
+            write_html(outcome.report, args.html)
+        except OSError as error:
+            say(f"cannot write {args.html}: {error.strerror or error}")
+            return ExitCode.USAGE
+    code = finish(outcome)
+    if args.html is not None:
+        say(f"HTML report in {args.html}")
+    return code
 
 
 def run_cleanup_command(args: argparse.Namespace) -> int:
@@ -88,12 +115,21 @@ def add_publish_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_html_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="also write report.html (charts, one self-contained file) into --report-dir",
+    )
+
+
 def register(commands: Any) -> None:
     canary = commands.add_parser("canary", help="send N tagged orders, verify every stage, gate on the SLO")
     canary.add_argument("--spec", required=True, help="probe spec (YAML), e.g. probes/orders.yaml")
     canary.add_argument("--count", type=positive_int, default=20, help="orders to send (default 20)")
     canary.add_argument("--rate", type=positive_float, default=2.0, help="orders per second (default 2)")
     canary.add_argument("--report-dir", type=Path, help="write report.json, junit.xml, summary.md here")
+    add_html_flag(canary)
     canary.add_argument(
         "--fault",
         action="append",
@@ -123,12 +159,16 @@ def register(commands: Any) -> None:
     verify = commands.add_parser("verify", help="finish verifying a run that was interrupted")
     verify.add_argument("--run", required=True, help="run id (from the canary's output or report)")
     verify.add_argument("--report-dir", type=Path)
+    add_html_flag(verify)
     add_publish_option(verify)
     verify.set_defaults(handler=run_verify_command)
 
     report = commands.add_parser("report", help="print (and write) the report of a recorded run")
     report.add_argument("--run", required=True)
     report.add_argument("--report-dir", type=Path)
+    report.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write the HTML report (charts, one file) to FILE"
+    )
     report.set_defaults(handler=run_report_command)
 
     cleanup = commands.add_parser("cleanup", help="remove every capture rule and queue chainprobe created")

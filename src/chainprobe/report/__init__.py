@@ -1,4 +1,5 @@
-"""Run reports: one ``RunReport`` model, written as JSON, JUnit XML, Markdown and a terminal summary.
+"""Run reports: one ``RunReport`` model, written as JSON, JUnit XML, Markdown, HTML (with inline SVG charts)
+and a terminal summary.
 
 Example::
 
@@ -7,6 +8,7 @@ Example::
     report = build_report(run=ledger.get_run(run_id), orders=ledger.orders(run_id), spec=spec)
     print(render_terminal(report), end="")
     write_reports(report, report_dir)          # report.json, junit.xml, summary.md
+    write_reports(report, report_dir, html=True)   # ... and report.html
     raise SystemExit(0 if report.gate.met else 1)
 
 The gate's rules are in ``chainprobe.report.gate``; publishing a run as CloudWatch custom metrics (names,
@@ -16,6 +18,7 @@ units, dimensions) in ``chainprobe.report.cloudwatch``.
 from chainprobe.report.build import build_report, sli_for_spec, worst_orders
 from chainprobe.report.cloudwatch import MetricPublisher, PublishedMetrics, run_metrics
 from chainprobe.report.gate import evaluate_gate
+from chainprobe.report.html import render_html
 from chainprobe.report.json_report import render_json
 from chainprobe.report.junit import render_junit
 from chainprobe.report.markdown import render_markdown
@@ -29,7 +32,7 @@ from chainprobe.report.model import (
     SloGate,
 )
 from chainprobe.report.terminal import render_terminal
-from chainprobe.report.writer import ReportFiles, write_reports
+from chainprobe.report.writer import ReportFiles, write_html, write_reports
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -44,6 +47,7 @@ __all__ = [
     "SloGate",
     "build_report",
     "evaluate_gate",
+    "render_html",
     "render_json",
     "render_junit",
     "render_markdown",
@@ -51,5 +55,6 @@ __all__ = [
     "run_metrics",
     "sli_for_spec",
     "worst_orders",
+    "write_html",
     "write_reports",
 ]

@@ -106,9 +106,9 @@ def _budget(
     windows: BurnRateWindows | None,
 ) -> BudgetSummary:
     error_rate = sli.error_rate
+    tiers = windows.tiers if windows is not None else ()
     burn = None
     if error_rate is not None:
-        tiers = windows.tiers if windows is not None else ()
         burn = run_burn(error_rate, objective, duration=duration, period=slo.window, tiers=tiers)
     return BudgetSummary(
         slo=name,
@@ -116,6 +116,7 @@ def _budget(
         window=slo.window_text,
         budget_minutes=budget_minutes(objective, slo.window),
         burn=burn,
+        tiers=tiers,
     )
 
 

@@ -1,5 +1,5 @@
 """The run report: one run's black-box SLI, its SLO gate, budget burn and, when measured, the metric-math
-SLI and the reconciliation between the two. Writers (JSON, JUnit, Markdown, terminal) read only this.
+SLI and the reconciliation between the two. Writers (JSON, JUnit, Markdown, HTML, terminal) read only this.
 
 ``to_dict()`` carries at least the CLI contract's fields: ``run_id``, ``started_at``, ``ended_at``,
 ``orders.sent|good|bad|by_class``, ``sli.availability``, ``sli.latency_ms.p50|p95|p99``, ``slo.met``,
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainprobe.ledger.model import OrderRecord, Run, Stage
-from chainprobe.measure.budget import RunBurn
+from chainprobe.measure.budget import BurnRateTier, RunBurn
 from chainprobe.measure.sli import AvailabilitySli, Distribution, Interval, SliResult
 from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, empty_reconciliation_dict
 from chainprobe.report.timefmt import iso_utc
@@ -73,13 +73,18 @@ class SloGate:
 
 @dataclass(frozen=True, kw_only=True)
 class BudgetSummary:
-    """The error budget of one SLO (``availability`` or ``delivery``) and what the run burned of it."""
+    """The error budget of one SLO (``availability`` or ``delivery``) and what the run burned of it.
+
+    ``tiers`` are the burn-rate alert tiers the burn was judged against (none when no windows ship for
+    the SLO period); ``burn.would_fire`` names those it trips.
+    """
 
     slo: str
     objective: float
     window: str
     budget_minutes: float
     burn: RunBurn | None
+    tiers: tuple[BurnRateTier, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

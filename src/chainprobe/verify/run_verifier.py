@@ -194,7 +194,9 @@ class RunVerifier:
         if record is None:
             self.tally.foreign += 1
         elif record.run_id == run_id:
+            # Planned after this pass read the pending orders, or a duplicate of a judged one.
             self.evidence[order_id].events += 1
+            self.ledger.record_observations(run_id, [Observation(seq=record.seq, stage=Stage.EVENT, at=at)])
         else:
             self.tally.other_runs[record.run_id] += 1
             self.ledger.record_observations(

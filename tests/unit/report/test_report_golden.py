@@ -1,4 +1,5 @@
-"""Golden files: each case's inputs (golden/<case>/input.json) against every writer's exact output.
+"""Golden files: each case's inputs (golden/<case>/input.json) against every writer's exact output
+(``report.html`` included: open it in a browser to review a change to the HTML report).
 
 Regenerate after an intended change with ``CHAINPROBE_UPDATE_GOLDEN=1 pytest tests/unit/report`` and
 review the diff.
@@ -21,11 +22,13 @@ UPDATE = os.environ.get("CHAINPROBE_UPDATE_GOLDEN") == "1"
 @pytest.mark.parametrize("case", CASES)
 def test_writers_match_golden_files(case: str, tmp_path: Path) -> None:
     report = build_report(**load_case(case))
-    files = write_reports(report, tmp_path / "reports")
+    files = write_reports(report, tmp_path / "reports", html=True)
+    assert files.html is not None
     produced = {
         "report.json": files.json.read_text(),
         "junit.xml": files.junit.read_text(),
         "summary.md": files.markdown.read_text(),
+        "report.html": files.html.read_text(),
         "terminal.txt": render_terminal(report),
     }
     for name, text in produced.items():
@@ -35,6 +38,7 @@ def test_writers_match_golden_files(case: str, tmp_path: Path) -> None:
         assert text == expected.read_text(), f"{case}/{name} differs from the golden file"
     assert sorted(path.name for path in (tmp_path / "reports").iterdir()) == [
         "junit.xml",
+        "report.html",
         "report.json",
         "summary.md",
     ]
