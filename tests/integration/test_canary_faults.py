@@ -104,15 +104,17 @@ def test_a_courier_fault_fails_exactly_the_marked_deliveries(
     orders = canary_orders(target, ledger_path, fault)
 
     assert all(o.chain_verdict is Verdict.GOOD for o in orders)
-    failed = {o.seq: o.delivery_failure for o in orders if o.delivery_verdict is Verdict.BAD}
-    marked = {seq: failure for seq, failure in failed.items() if seq in MARKED}
-    assert marked == dict.fromkeys(MARKED, FailureClass.COURIER_FAILED)
-    # A slow courier holds up the orders batched behind a marked one: those are truly late, and only
-    # those may be missing. The stub's own journal says when each order first reached it.
+    # A slow courier holds up the orders batched behind a marked one (records of a batch are delivered one
+    # after the other): an order whose first courier call came after its deadline is truly missing, marked
+    # or not. The stub's own journal, read here without the harness, says when each order first reached it.
     first_call = first_courier_calls(str(target.endpoints["courier_url"]))
     for order in orders:
-        if order.seq in MARKED or order.delivery_verdict is Verdict.GOOD:
-            continue
-        assert order.delivery_failure is FailureClass.COURIER_MISSING
         assert order.sent_at is not None
-        assert first_call.get(order.order_id, float("inf")) > order.sent_at + DELIVERY_DEADLINE_S
+        late = first_call.get(order.order_id, float("inf")) > order.sent_at + DELIVERY_DEADLINE_S
+        if late:
+            assert order.delivery_failure is FailureClass.COURIER_MISSING, order
+        elif order.seq in MARKED:
+            assert order.delivery_failure is FailureClass.COURIER_FAILED, order
+        else:
+            assert order.delivery_verdict is Verdict.GOOD, order
+    assert any(o.delivery_failure is FailureClass.COURIER_FAILED for o in orders if o.seq in MARKED)
