@@ -10,15 +10,16 @@ from collections.abc import Sequence
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from chainprobe import __version__
-from chainprobe.cli import alarm_commands, fault_commands, run_commands, stack_commands
+from chainprobe.cli import alarm_commands, fault_commands, load_commands, run_commands, stack_commands
 from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.drive.canary import FaultMarkerError
+from chainprobe.drive.load.exceptions import DriverError, RemoteTargetError, ShapeError
 from chainprobe.ledger.exceptions import LedgerError, RunNotFoundError
 from chainprobe.spec.exceptions import SpecError
 from chainprobe.stacks.exceptions import StackError, ToolMissingError
 from chainprobe.target import TargetConfigError
 
-COMMAND_GROUPS = (stack_commands, run_commands, fault_commands, alarm_commands)
+COMMAND_GROUPS = (stack_commands, run_commands, load_commands, fault_commands, alarm_commands)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -55,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail("interrupted", ExitCode.UNREACHABLE)
     except (SpecError, TargetConfigError, RunNotFoundError, FaultMarkerError) as e:
         return fail(str(e), ExitCode.USAGE)
+    except (ShapeError, RemoteTargetError) as e:
+        return fail(str(e), ExitCode.USAGE)
+    except DriverError as e:
+        return fail(str(e), ExitCode.UNREACHABLE)
     except LedgerError as e:
         return fail(f"ledger: {e}", ExitCode.USAGE)
     except ToolMissingError as e:

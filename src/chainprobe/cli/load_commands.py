@@ -1,0 +1,124 @@
+"""``chainprobe load``: a named load shape through Locust, verified and gated like the canary."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from chainprobe.cli.exit_codes import ExitCode
+from chainprobe.cli.run_commands import add_publish_option, positive_float
+from chainprobe.cli.stack_commands import say
+from chainprobe.load_pipeline import DEFAULT_SPEC, LoadOutcome, run_load
+from chainprobe.report import render_terminal
+
+_WIDTH = 12  # the terminal summary's label column
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text}")
+    return value
+
+
+def finish_load(outcome: LoadOutcome) -> int:
+    """Prints the run's summary and the load's lines; exit 1 on a breached SLO, else 3 when the Locust
+    processes did not end normally or asked-for metrics were not published, else 0."""
+    run = outcome.run
+    lines = [f"  {label:<{_WIDTH}}{text}" for label, text in outcome.summary.lines()]
+    print(render_terminal(run.report) + "\n".join(lines), flush=True)
+    if run.files is not None:
+        say(f"reports in {run.files.json.parent}")
+    if run.published is not None:
+        say(f"published {run.published.describe()}")
+    if run.publish_error is not None:
+        say(f"publishing metrics to CloudWatch failed: {run.publish_error}")
+    if outcome.driver_failed is not None:
+        say(outcome.driver_failed)
+    if not run.report.gate.met:
+        return ExitCode.SLO_BREACHED
+    if outcome.driver_failed is not None or run.publish_error is not None:
+        return ExitCode.UNREACHABLE
+    return ExitCode.OK
+
+
+def run_load_command(args: argparse.Namespace) -> int:
+    outcome = run_load(
+        spec_path=Path(args.spec),
+        shape_name=args.shape,
+        shapes_path=args.shapes,
+        time_scale=args.time_scale,
+        workers=args.workers,
+        report_dir=args.report_dir,
+        max_seconds=args.max_seconds,
+        allow_remote=args.allow_remote,
+        say=say,
+        publish_metrics=args.publish_metrics,
+        metric_math=args.metric_math,
+        metric_math_wait=args.metric_math_wait,
+    )
+    return finish_load(outcome)
+
+
+def register(commands: Any) -> None:
+    load = commands.add_parser(
+        "load",
+        help="run a named load shape with Locust (headless), verify every order, gate on the SLO",
+        description="Locust sends the shape's tagged orders (an open model: arrivals follow the shape's "
+        "rate whatever the chain answers), each recorded in the ledger before it is sent; the verifier "
+        "judges them as they go; the report and exit codes are the canary's.",
+    )
+    load.add_argument("--spec", default=str(DEFAULT_SPEC), help=f"probe spec (default {DEFAULT_SPEC})")
+    load.add_argument(
+        "--shape", required=True, help="load shape: ramp-hold, arrival-ramp, or one from --shapes"
+    )
+    load.add_argument(
+        "--shapes",
+        type=Path,
+        metavar="FILE",
+        help="a file adding or replacing shapes (or $CHAINPROBE_SHAPES)",
+    )
+    load.add_argument(
+        "--time-scale",
+        type=positive_float,
+        default=1.0,
+        metavar="X",
+        help="multiply the shape's durations by X, keeping its rates (0.1: ramp-hold in 78 s)",
+    )
+    load.add_argument(
+        "--workers",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="a Locust master and N worker processes on 127.0.0.1 (default 0: one local process)",
+    )
+    load.add_argument(
+        "--report-dir", type=Path, help="write report.json, junit.xml, summary.md and load.json here"
+    )
+    load.add_argument(
+        "--max-seconds",
+        type=positive_float,
+        metavar="S",
+        help="hard cap on the Locust run (default: the shape's duration plus a minute)",
+    )
+    load.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a target that is not on this machine's loopback (a deliberate staging run)",
+    )
+    add_publish_option(load)
+    load.add_argument(
+        "--no-metric-math",
+        dest="metric_math",
+        action="store_false",
+        help="do not read the spec's metric-math SLI from CloudWatch (nor wait for late metrics)",
+    )
+    load.add_argument(
+        "--metric-math-wait",
+        type=positive_float,
+        metavar="SECONDS",
+        help="wait at most this long for late metrics "
+        "(default: $CHAINPROBE_METRIC_MATH_WAIT, else 90 locally, 300 on AWS)",
+    )
+    load.set_defaults(handler=run_load_command)

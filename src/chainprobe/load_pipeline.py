@@ -1,0 +1,174 @@
+"""The composition root of ``chainprobe load``: spec -> drive (Locust) -> verify -> measure -> report.
+
+The canary's pipeline with Locust as the driver: the same target resolution and preflight, the same
+verifier judging orders while they are sent (``chainprobe.pipeline.verifier_for``), the same
+``conclude`` (metric math, reconciliation, ``write_reports``, CloudWatch publishing) and so the same
+report and exit codes. What it adds:
+
+- the shape (``chainprobe.drive.load.shapes``), scaled in time, and the loopback guard: a target whose
+  host is not loopback is refused unless ``allow_remote``;
+- Locust in separate processes (``DriverProcesses``: one local runner, or a master and N workers on
+  127.0.0.1), so this process never imports Locust and its verifier threads stay real threads;
+- ``load.json`` and a ``## Load`` section of ``summary.md`` (planned vs achieved arrival rate, lateness,
+  Locust's request stats), and ``LoadSummary.lines()`` for the terminal.
+
+Stops by itself: the shape ends; at the latest ``max_seconds`` after the start (default: the shape's
+duration plus a minute) the Locust processes stop, letting orders in flight finish. The verifier
+then finishes judging (each stage has its deadline) and the run is concluded.
+
+Example::
+
+    outcome = run_load(spec_path=Path("probes/orders.yaml"), shape_name="arrival-ramp", time_scale=0.25,
+                       workers=0, report_dir=Path("reports"), say=print)
+    raise SystemExit(0 if outcome.run.report.gate.met else 1)
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from chainprobe.drive.load.context import RunContext, write_json_atomically
+from chainprobe.drive.load.loopback import require_loopback
+from chainprobe.drive.load.processes import DriverProcesses
+from chainprobe.drive.load.schedule import START_LEAD_S
+from chainprobe.drive.load.shapes import LoadShape, load_shapes
+from chainprobe.drive.load.summary import LoadSummary
+from chainprobe.ledger.store import Ledger
+from chainprobe.pipeline import (
+    ProgressLine,
+    RunOutcome,
+    Say,
+    conclude,
+    metric_math_source,
+    open_ledger,
+    publisher_for,
+    verifier_for,
+)
+from chainprobe.spec import load_spec
+from chainprobe.spec.model import ProbeSpec
+from chainprobe.spec.template import render
+from chainprobe.target import Target, preflight, resolve_target
+
+__all__ = ["DEFAULT_SPEC", "LoadOutcome", "default_max_seconds", "run_load", "write_load_report"]
+
+DEFAULT_SPEC = Path("probes/orders.yaml")
+CAP_SLACK_S = 60.0
+STOP_GRACE_S = 2.0  # as the Locust side's: an order in flight gets the API deadline plus this
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """A concluded load run: the canary's outcome (report, files, publishing), the load summary, and
+    one line when the Locust processes did not end normally."""
+
+    run: RunOutcome
+    summary: LoadSummary
+    driver_failed: str | None = None
+    load_json: Path | None = None
+
+
+def default_max_seconds(shape: LoadShape, spec: ProbeSpec) -> float:
+    """The hard cap when none is given: the shape, its start lead, the stop grace, and a minute."""
+    return shape.duration_s + START_LEAD_S + spec.deadlines.api + STOP_GRACE_S + CAP_SLACK_S
+
+
+def run_load(
+    *,
+    spec_path: Path,
+    shape_name: str,
+    report_dir: Path | None,
+    say: Say,
+    shapes_path: Path | None = None,
+    time_scale: float = 1.0,
+    workers: int = 0,
+    max_seconds: float | None = None,
+    allow_remote: bool = False,
+    target: Target | None = None,
+    publish_metrics: bool = False,
+    metric_math: bool = True,
+    metric_math_wait: float | None = None,
+) -> LoadOutcome:
+    spec = load_spec(spec_path)
+    shape = load_shapes(shapes_path).get(shape_name).scaled(time_scale)
+    target = target or resolve_target(say=say)
+    endpoint = render(spec.send.endpoint, target.endpoints, field="send.endpoint")
+    require_loopback(endpoint, allow_remote=allow_remote)
+    publisher = publisher_for(spec, target, str(spec_path)) if publish_metrics else None
+    source = metric_math_source(spec, target, enabled=metric_math, wait_s=metric_math_wait, say=say)
+    preflight(spec, target)
+    cap = max_seconds if max_seconds is not None else default_max_seconds(shape, spec)
+    with open_ledger() as ledger:
+        verifier = verifier_for(spec, target, ledger)
+        verifier.prepare()
+        run = ledger.create_run(spec_path=str(spec_path), spec_name=spec.name, target=target.name)
+        context = RunContext(
+            run_id=run.run_id,
+            spec_path=str(Path(spec_path).resolve()),
+            endpoints=dict(target.endpoints),
+            ledger_path=str(ledger.path.resolve()),
+            shape=shape,
+            processes=max(1, workers),
+        )
+        processes = f"a master and {workers} workers" if workers else "one Locust process"
+        say(
+            f"run {run.run_id}: shape {shape.name} x{shape.time_scale:g}, {shape.planned_orders} orders "
+            f"over {shape.duration_s:g} s ({shape.mean_rate:.2f}/s mean, {shape.peak_rate:g}/s peak), "
+            f"{processes}, against {target.name}"
+        )
+        drivers = DriverProcesses(
+            context=context,
+            workers=workers,
+            directory=run_directory(ledger, run.run_id),
+            max_seconds=cap,
+            grace=spec.deadlines.api + STOP_GRACE_S + 30.0,
+        )
+        progress = ProgressLine(shape.planned_orders)
+
+        def on_verified(done: int, recorded: int) -> None:
+            progress.sent = recorded
+            progress.on_verified(done, recorded)
+
+        try:
+            drivers.start()
+            verifier.verify(run.run_id, progress=on_verified, sending=drivers.running)
+        except BaseException:
+            drivers.stop()
+            raise
+        ended = drivers.wait()
+        progress.draw(final=True)
+        ledger.mark_run_sent(run.run_id)
+        outcome = conclude(
+            run.run_id, spec, verifier, ledger, report_dir, publisher=publisher, metric_math=source
+        )
+    summary = LoadSummary.build(
+        shape=shape,
+        orders=outcome.report.orders,
+        result=ended.result,
+        processes=max(1, workers),
+        notes=ended.notes,
+    )
+    load_json = write_load_report(summary, run.run_id, report_dir) if report_dir is not None else None
+    return LoadOutcome(run=outcome, summary=summary, driver_failed=ended.failed, load_json=load_json)
+
+
+def run_directory(ledger: Ledger, run_id: str) -> Path:
+    """Where a load run's Locust files go: ``load/<run id>/`` beside the ledger."""
+    return ledger.path.resolve().parent / "load" / run_id
+
+
+def write_load_report(summary: LoadSummary, run_id: str, report_dir: Path) -> Path:
+    """Writes ``load.json`` and appends the ``## Load`` section to ``summary.md`` (when there is one)."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / "load.json"
+    write_json_atomically(path, summary.to_dict(run_id))
+    markdown = report_dir / "summary.md"
+    if markdown.exists():
+        text = markdown.read_text(encoding="utf-8").rstrip("\n") + "\n" + summary.markdown()
+        handle, temporary = tempfile.mkstemp(dir=report_dir, prefix=".summary.md.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temporary, markdown)
+    return path
