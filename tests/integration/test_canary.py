@@ -73,8 +73,11 @@ def test_with_no_fault_every_order_is_good_and_reported(
 def planned_orders(ledger_path: Path) -> tuple[str | None, int]:
     if not ledger_path.exists():
         return None, 0
-    with sqlite3.connect(ledger_path) as db:
-        row = db.execute("SELECT run_id, COUNT(*) FROM orders GROUP BY run_id").fetchone()
+    try:
+        with sqlite3.connect(ledger_path) as db:
+            row = db.execute("SELECT run_id, COUNT(*) FROM orders GROUP BY run_id").fetchone()
+    except sqlite3.OperationalError:
+        return None, 0  # the canary has created the file but not its tables yet
     return (row[0], row[1]) if row else (None, 0)
 
 
@@ -88,13 +91,16 @@ def test_a_killed_canary_is_finished_by_verify_with_nothing_lost(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 120
-    run_id, planned = None, 0
-    while time.monotonic() < deadline and planned < 12:
-        time.sleep(0.2)
-        run_id, planned = planned_orders(ledger_path)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    try:
+        deadline = time.monotonic() + 120
+        run_id, planned = None, 0
+        while time.monotonic() < deadline and planned < 12:
+            time.sleep(0.2)
+            run_id, planned = planned_orders(ledger_path)
+    finally:
+        # Never leave it running: its verifier would drain other tests' events from the capture queue.
+        process.send_signal(signal.SIGKILL)
+        process.wait()
     assert run_id is not None and 12 <= planned < 40, "the canary was not killed mid-run"
 
     finished = chainprobe(cli_env, "verify", "--run", run_id)
@@ -113,8 +119,11 @@ def test_a_killed_canary_is_finished_by_verify_with_nothing_lost(
 def test_cleanup_removes_every_capture_rule_and_queue(
     cli_env: dict[str, str], local_stack: RunningStack
 ) -> None:
-    ran = chainprobe(cli_env, "canary", "--spec", str(SPEC), "--count", "2", "--rate", "4")
-    assert ran.returncode == 0, ran.stderr
+    ran = chainprobe(
+        cli_env, "canary", "--spec", str(SPEC), "--count", "2", "--rate", "4", "--no-metric-math"
+    )
+    # 0 or 1: a cold start may breach the latency objective of two orders; cleanup is what is tested here.
+    assert ran.returncode in (0, 1) and "Traceback" not in ran.stderr, ran.stderr
     events = local_stack.clients.client("events")
     sqs = local_stack.clients.client("sqs")
     bus = local_stack.endpoints.bus
