@@ -7,6 +7,7 @@ quiet delivery queue.
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 import uuid
@@ -123,6 +124,20 @@ def target(local_stack: RunningStack) -> Target:
     return Target(
         name="local", endpoints=endpoint_variables(local_stack.stack.status()), clients=local_stack.clients
     )
+
+
+@pytest.fixture
+def cli_env(local_stack: RunningStack, ledger_path: Path) -> Iterator[dict[str, str]]:
+    """The environment under which the chainprobe command (and Locust) find the test session's stack."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAINPROBE_", "AWS_", "LOCUST_"))}
+    env.update(
+        CHAINPROBE_STATE_DIR=str(local_stack.config.state_dir),
+        CHAINPROBE_LOCALSTACK_PORT=str(local_stack.config.localstack_port),
+        CHAINPROBE_COURIER_PORT=str(local_stack.config.courier_port),
+        CHAINPROBE_LEDGER=str(ledger_path),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    yield env
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

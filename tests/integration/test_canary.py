@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from chainprobe.ledger.model import Verdict
 from chainprobe.ledger.store import Ledger
@@ -24,20 +20,6 @@ from tests.integration.conftest import RunningStack
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "probes" / "orders.yaml"
 CHAINPROBE = [str(Path(sys.executable).parent / "chainprobe")]
-
-
-@pytest.fixture
-def cli_env(local_stack: RunningStack, ledger_path: Path) -> Iterator[dict[str, str]]:
-    """The environment under which the chainprobe command finds the test session's stack."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAINPROBE_", "AWS_"))}
-    env.update(
-        CHAINPROBE_STATE_DIR=str(local_stack.config.state_dir),
-        CHAINPROBE_LOCALSTACK_PORT=str(local_stack.config.localstack_port),
-        CHAINPROBE_COURIER_PORT=str(local_stack.config.courier_port),
-        CHAINPROBE_LEDGER=str(ledger_path),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    yield env
 
 
 def chainprobe(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,6 @@ the ledger, sent, and judged; the report, the ledger and Locust count the same o
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -33,20 +32,6 @@ SPEC = ROOT / "probes" / "orders.yaml"
 CHAINPROBE = [str(Path(sys.executable).parent / "chainprobe")]
 ARRIVAL_RAMP = load_shapes(environ={}).get("arrival-ramp")
 WORKERS = ("--workers", "2", "--no-metric-math")
-
-
-@pytest.fixture
-def cli_env(local_stack: RunningStack, ledger_path: Path) -> Iterator[dict[str, str]]:
-    """The environment under which the chainprobe command finds the test session's stack."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAINPROBE_", "AWS_", "LOCUST_"))}
-    env.update(
-        CHAINPROBE_STATE_DIR=str(local_stack.config.state_dir),
-        CHAINPROBE_LOCALSTACK_PORT=str(local_stack.config.localstack_port),
-        CHAINPROBE_COURIER_PORT=str(local_stack.config.courier_port),
-        CHAINPROBE_LEDGER=str(ledger_path),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    yield env
 
 
 @pytest.fixture(scope="module", autouse=True)
