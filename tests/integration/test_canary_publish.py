@@ -11,7 +11,7 @@ import yaml
 
 from chainprobe.pipeline import run_canary
 from chainprobe.target import Target
-from tests.integration.test_canary import SPEC, chainprobe, cli_env, one_line_error  # noqa: F401
+from tests.integration.test_canary import SPEC, chainprobe, one_line_error
 
 COUNT = 4
 
@@ -99,7 +99,7 @@ def test_a_canary_publishes_its_results_as_custom_metrics(
 
 
 def test_publishing_without_a_cloudwatch_publish_section_is_one_line_and_exit_2(
-    cli_env: dict[str, str],  # noqa: F811
+    cli_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
     data = yaml.safe_load(SPEC.read_text())
