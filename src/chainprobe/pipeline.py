@@ -193,7 +193,13 @@ def conclude(
     sli = sli_for_spec(orders, spec)
     summary, reconciliation = measure_metric_math(spec, run, orders, sli, metric_math)
     report = build_report(
-        run=run, orders=orders, spec=spec, sli=sli, metric_math=summary, reconciliation=reconciliation
+        run=run,
+        orders=orders,
+        spec=spec,
+        sli=sli,
+        metric_math=summary,
+        reconciliation=reconciliation,
+        capture=verifier.tally,
     )
     files = write_reports(report, report_dir, html=html) if report_dir is not None else None
     if publisher is None:

@@ -52,6 +52,32 @@ def test_with_no_fault_every_order_is_good_and_reported(
     assert all(o.api_at and o.dynamodb_at and o.event_at and o.courier_at for o in orders)
 
 
+def test_two_harnesses_with_their_own_ledgers_each_get_all_their_events(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A scheduled canary and a laptop's run against one chain at once share the capture queue: each
+    releases the other's events instead of consuming them, so neither sees an event go missing."""
+    canary = [*CHAINPROBE, "canary", "--spec", str(SPEC), "--count", "12", "--rate", "3", "--no-metric-math"]
+    runs = {}
+    for name in ("ci", "laptop"):
+        env = cli_env | {"CHAINPROBE_LEDGER": str(tmp_path / f"{name}.sqlite")}
+        runs[name] = subprocess.Popen(
+            [*canary, "--report-dir", str(tmp_path / name)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    for process in runs.values():
+        _, stderr = process.communicate(timeout=300)
+        assert "Traceback" not in stderr, stderr
+
+    for name in runs:
+        report = json.loads((tmp_path / name / "report.json").read_text())
+        assert (report["orders"]["sent"], report["orders"]["good"]) == (12, 12), (name, report["orders"])
+
+
 def planned_orders(ledger_path: Path) -> tuple[str | None, int]:
     if not ledger_path.exists():
         return None, 0

@@ -5,7 +5,8 @@ SLI and the reconciliation between the two. Writers (JSON, JUnit, Markdown, HTML
 ``orders.sent|good|bad|by_class``, ``sli.availability``, ``sli.latency_ms.p50|p95|p99``, ``slo.met``,
 ``metric_math.availability``, ``reconciliation.gap``, ``reconciliation.by_class`` (their other fields,
 ``metric_math.complete|window|periods`` among them, in ``chainprobe.report.metric_math``); plus the
-delivery SLO, confidence intervals, per-stage lags, budget and burn, and the worst orders.
+delivery SLO, confidence intervals, per-stage lags, budget and burn, the worst orders, and ``capture``:
+what the verifier found in the capture queue that was not the run's (``null`` when no verifier ran).
 ``orders.sent`` counts the orders that were sent (``good + bad + pending``); ``orders.not_sent`` those
 planned but never sent (a run stopped in between), which are in no SLI. Times are ISO 8601 UTC, latencies
 and lags milliseconds (3 decimals), availabilities fractions (6 decimals).
@@ -21,6 +22,7 @@ from chainprobe.measure.budget import BurnRateTier, RunBurn
 from chainprobe.measure.sli import AvailabilitySli, Distribution, Interval, SliResult
 from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, empty_reconciliation_dict
 from chainprobe.report.timefmt import iso_utc
+from chainprobe.verify.tally import CaptureTally
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -100,6 +102,7 @@ class RunReport:
     worst_orders: tuple[OrderRecord, ...] = ()
     metric_math: MetricMathSummary | None = None
     reconciliation: ReconciliationSummary | None = None
+    capture: CaptureTally | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -128,6 +131,7 @@ class RunReport:
             if self.reconciliation
             else empty_reconciliation_dict(),
             "worst_orders": [_order_dict(order) for order in self.worst_orders],
+            "capture": self.capture.to_dict() if self.capture is not None else None,
         }
 
     def _orders_dict(self) -> dict[str, Any]:

@@ -44,6 +44,8 @@ def render_terminal(report: RunReport) -> str:
     )
     if report.reconciliation is not None and report.metric_math is None:
         lines.append(_line("reconcile", gap_text(report.reconciliation.gap)))
+    if report.capture is not None and (foreign := report.capture.describe()) is not None:
+        lines.append(_line("captured", foreign))
     lines.extend(_line("why", reason) for reason in report.gate.incomplete)
     return "\n".join(lines) + "\n"
 

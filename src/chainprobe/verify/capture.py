@@ -8,18 +8,24 @@ reused across runs, so a scheduled canary does not pay for creating them each ti
 ``remove_capture_resources`` finds and deletes every one the harness ever created, by prefix and tag,
 including those a killed run left behind.
 
+One queue serves every harness that probes the bus with that pattern (another CI job, a load test from a
+laptop), each with its own ledger. So the reader settles each message it receives: it *consumes* (deletes)
+what it could place, and *releases* what it could not, at once, so the harness that sent that order gets
+it; a message nobody consumed within ``UNCLAIMED_HOLD_SECONDS`` is no one's, and the next reader consumes it.
+
 Example::
 
     rule = CaptureRule(clients, bus="orders", pattern=spec.event.capture_pattern())
     rule.ensure()
-    for event in rule.drain(wait_seconds=1): ...
+    for batch in rule.receive(wait_seconds=1):
+        rule.settle(consumed=[e for e in batch if mine(e)], released=[e for e in batch if not mine(e)])
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +39,12 @@ RECEIVE_BATCH = 10  # SQS's maximum per ReceiveMessage
 # Short, so that messages a killed verifier had received come back soon for the one that finishes its run.
 VISIBILITY_SECONDS = 5
 RETENTION_SECONDS = 4 * 3600
+# A message released for its owner comes back this soon: short, so the owner's stage lag is not
+# stretched; not zero, so the reader that released it does not receive it again within one drain.
+RELEASE_SECONDS = 1
+# How long a message no harness consumed is left for its owner: a run killed longer ago than this must be
+# finished (``chainprobe verify --run``) before another harness on the same queue consumes its events.
+UNCLAIMED_HOLD_SECONDS = 15 * 60
 MAX_NAME = 64  # EventBridge rule names (SQS queue names allow 80)
 _DIGEST = 10
 _BUS_ROOM = MAX_NAME - len(PREFIX) - 1 - _DIGEST
@@ -45,6 +57,10 @@ class CapturedEvent:
     event: dict[str, Any]
     delivered_at: float
     message_id: str
+    receipt_handle: str = ""
+
+    def unclaimed_too_long(self, now: float) -> bool:
+        return now - self.delivered_at > UNCLAIMED_HOLD_SECONDS
 
 
 def resource_name(bus: str, pattern: Mapping[str, object]) -> str:
@@ -112,13 +128,16 @@ class CaptureRule:
             Rule=self.name, EventBusName=self.bus, Targets=[{"Id": "capture-queue", "Arn": queue_arn}]
         )
 
-    def drain(self, *, wait_seconds: int = 1, max_batches: int = 100) -> Iterator[CapturedEvent]:
-        """Receives (10 at a time, long polling) and deletes what the queue holds now.
+    def receive(self, *, wait_seconds: int = 1, max_batches: int = 100) -> Iterator[list[CapturedEvent]]:
+        """Batches (10 at a time, long polling on the first) of what the queue holds now. Settle each
+        batch before asking for the next; what is not settled comes back after ``VISIBILITY_SECONDS``.
 
-        A short batch ends the drain: SQS gave what it had, and the next pass asks again.
+        A short batch ends the drain (SQS gave what it had, the next pass asks again), and so does a batch
+        of messages all received before in this drain (released ones coming back).
         """
         if self.queue_url is None:
-            raise RuntimeError("CaptureRule.ensure() must run before drain()")
+            raise RuntimeError("CaptureRule.ensure() must run before receive()")
+        received: set[str] = set()
         for _ in range(max_batches):
             answer = self.sqs.receive_message(
                 QueueUrl=self.queue_url,
@@ -127,22 +146,43 @@ class CaptureRule:
                 VisibilityTimeout=VISIBILITY_SECONDS,
                 AttributeNames=["SentTimestamp"],
             )
-            messages = answer.get("Messages", [])
-            if not messages:
+            batch = [_captured(message) for message in answer.get("Messages", [])]
+            if not batch:
                 return
-            for message in messages:
-                yield CapturedEvent(
-                    event=json.loads(message["Body"]),
-                    delivered_at=int(message["Attributes"]["SentTimestamp"]) / 1000,
-                    message_id=message["MessageId"],
-                )
+            yield batch
+            if len(batch) < RECEIVE_BATCH or all(event.message_id in received for event in batch):
+                return
+            received.update(event.message_id for event in batch)
+            wait_seconds = 0
+
+    def settle(self, *, consumed: Sequence[CapturedEvent], released: Sequence[CapturedEvent]) -> None:
+        """Deletes the consumed messages; makes the released ones visible again in ``RELEASE_SECONDS``."""
+        if consumed:
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+                Entries=[{"Id": str(i), "ReceiptHandle": e.receipt_handle} for i, e in enumerate(consumed)],
             )
-            if len(messages) < RECEIVE_BATCH:
-                return  # the queue had less than a full batch: asking again now would come back empty
-            wait_seconds = 0
+        if released:
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": e.receipt_handle, "VisibilityTimeout": RELEASE_SECONDS}
+                    for i, e in enumerate(released)
+                ],
+            )
+
+
+def _captured(message: dict[str, Any]) -> CapturedEvent:
+    try:
+        event = json.loads(message["Body"])
+    except ValueError:
+        event = {}  # not EventBridge's: the queue policy admits only the rule, but a queue can be written to
+    return CapturedEvent(
+        event=event if isinstance(event, dict) else {},
+        delivered_at=int(message["Attributes"]["SentTimestamp"]) / 1000,
+        message_id=message["MessageId"],
+        receipt_handle=message["ReceiptHandle"],
+    )
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Each pass reads the pending orders from the ledger, then asks each stage at once
 one BatchGetItem per 100 items, the capture queue drained 10 messages at a time with long polling,
 one courier journal query. What a stage shows is recorded in the ledger as it is seen (so a killed
 verifier loses nothing), then every order is judged. Events of other runs found in the queue are
-recorded against their own run when the ledger knows it, and otherwise counted as foreign.
+recorded against their own run when the ledger knows it; an event no order in this ledger sent is
+counted as foreign and released for the harness that sent it (see ``verify.capture``).
 
 The same verifier finishes a killed run: ``chainprobe verify --run ID``.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from chainprobe.ledger.model import Observation, OrderRecord, Stage
@@ -24,21 +24,13 @@ from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.paths import MISSING
 from chainprobe.spec.template import Scalar, render
 from chainprobe.stacks.clients import AwsClients
-from chainprobe.verify.capture import VISIBILITY_SECONDS, CaptureRule
+from chainprobe.verify.capture import VISIBILITY_SECONDS, CapturedEvent, CaptureRule
 from chainprobe.verify.courier import CourierJournal
 from chainprobe.verify.table import TableReader
+from chainprobe.verify.tally import CaptureTally
 from chainprobe.verify.verdict import Evidence, OrderJudge, sent_time
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class CaptureTally:
-    """Events the capture queue held that were not this run's."""
-
-    foreign: int = 0
-    untagged: int = 0
-    other_runs: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 class RunVerifier:
@@ -168,40 +160,56 @@ class RunVerifier:
         return record.dynamodb_at is None and (evidence.item is None or bool(evidence.item_problems))
 
     def _observe_events(self, run_id: str, by_id: dict[str, OrderRecord]) -> list[Observation]:
-        spec = self.spec.event
-        if spec is None or self.capture is None:
+        if self.spec.event is None or self.capture is None:
             return []
-        observations = []
-        for captured in self.capture.drain(wait_seconds=1):
-            if captured.message_id in self.seen_messages:
-                continue  # received before, not deleted in time: SQS gave it again
-            self.seen_messages.add(captured.message_id)
-            order_id = spec.order_id_path.get(captured.event)
-            if order_id is MISSING or not isinstance(order_id, str):
-                self.tally.untagged += 1
-                continue
-            record = by_id.get(order_id)
-            if record is None:
-                self._record_elsewhere(run_id, order_id, captured.delivered_at)
-                continue
-            self.evidence[order_id].events += 1
-            observations.append(Observation(seq=record.seq, stage=Stage.EVENT, at=captured.delivered_at))
+        observations: list[Observation] = []
+        for batch in self.capture.receive(wait_seconds=1):
+            now = time.time()
+            consumed, released = [], []
+            for captured in batch:
+                placed = self._place(run_id, by_id, captured, observations)
+                if placed or captured.unclaimed_too_long(now):
+                    consumed.append(captured)
+                else:
+                    released.append(captured)
+            self.capture.settle(consumed=consumed, released=released)
         return observations
 
-    def _record_elsewhere(self, run_id: str, order_id: str, at: float) -> None:
-        """An event for an order that is not pending in this run: a duplicate, another run's, or foreign."""
+    def _place(
+        self, run_id: str, by_id: dict[str, OrderRecord], captured: CapturedEvent, into: list[Observation]
+    ) -> bool:
+        """Records a captured event against its order (in this run or another of this ledger's runs);
+        false when no order here sent it: it is left for the harness that did."""
+        first_time = captured.message_id not in self.seen_messages
+        self.seen_messages.add(captured.message_id)  # SQS may give a message again: count it once
+        order_id = self.spec.event.order_id_path.get(captured.event) if self.spec.event else MISSING
+        if order_id is MISSING or not isinstance(order_id, str):
+            self.tally.untagged += int(first_time)
+            return True  # no order id: nobody's, whoever reads it
+        record = by_id.get(order_id)
+        if record is not None:
+            if first_time:
+                self.evidence[order_id].events += 1
+                into.append(Observation(seq=record.seq, stage=Stage.EVENT, at=captured.delivered_at))
+            return True
         record = self.ledger.find_order(order_id)
         if record is None:
-            self.tally.foreign += 1
-        elif record.run_id == run_id:
+            self.tally.foreign += int(first_time)
+            return False
+        if first_time:
+            self._record_elsewhere(run_id, record, captured.delivered_at)
+        return True
+
+    def _record_elsewhere(self, run_id: str, record: OrderRecord, at: float) -> None:
+        """An event for a known order that is not pending in this run: a duplicate, or another run's."""
+        if record.run_id == run_id:
             # Planned after this pass read the pending orders, or a duplicate of a judged one.
-            self.evidence[order_id].events += 1
-            self.ledger.record_observations(run_id, [Observation(seq=record.seq, stage=Stage.EVENT, at=at)])
+            self.evidence[record.order_id].events += 1
         else:
             self.tally.other_runs[record.run_id] += 1
-            self.ledger.record_observations(
-                record.run_id, [Observation(seq=record.seq, stage=Stage.EVENT, at=at)]
-            )
+        self.ledger.record_observations(
+            record.run_id, [Observation(seq=record.seq, stage=Stage.EVENT, at=at)]
+        )
 
     def _observe_courier(self, pending: list[OrderRecord]) -> list[Observation]:
         if self.courier is None:

@@ -16,6 +16,7 @@ from chainprobe.ledger.model import OrderOutcome
 from chainprobe.pipeline import RunOutcome, conclude
 from chainprobe.report import RunReport, build_report, render_html
 from chainprobe.spec import parse_spec
+from tests.unit.cli.fake_verifier import FakeVerifier
 
 SPEC = parse_spec(
     """
@@ -116,11 +117,6 @@ def test_report_html_that_cannot_be_written_is_one_line(
     err = capsys.readouterr().err
     assert err.startswith(f"chainprobe: cannot write {tmp_path / 'a-file' / 'run.html'}: ")
     assert err.count("\n") == 1
-
-
-class FakeVerifier:
-    def clean_up_items(self, run_id: str) -> int:
-        return 0
 
 
 @pytest.mark.parametrize("html", [True, False])

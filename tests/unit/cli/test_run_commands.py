@@ -17,6 +17,7 @@ from chainprobe.pipeline import RunOutcome, conclude
 from chainprobe.report import PublishedMetrics, RunReport, build_report
 from chainprobe.report.cloudwatch import MetricPublisher
 from chainprobe.spec import parse_spec
+from tests.unit.cli.fake_verifier import FakeVerifier
 
 SPEC = parse_spec(
     """
@@ -79,11 +80,6 @@ def test_exit_code_and_lines(
         assert "published 7 metrics to CloudWatch namespace Chainprobe (Probe=shop)" in err
     if error is not None:
         assert f"publishing metrics to CloudWatch failed: {error}" in err
-
-
-class FakeVerifier:
-    def clean_up_items(self, run_id: str) -> int:
-        return 0
 
 
 class RefusingCloudWatch:

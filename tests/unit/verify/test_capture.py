@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,10 @@ from chainprobe.verify.capture import (
     MANAGED_TAG,
     MAX_NAME,
     PREFIX,
+    RELEASE_SECONDS,
+    UNCLAIMED_HOLD_SECONDS,
+    VISIBILITY_SECONDS,
+    CapturedEvent,
     CaptureRule,
     remove_capture_resources,
     resource_name,
@@ -150,21 +155,73 @@ def test_removal_with_nothing_to_remove(clients: AwsClients) -> None:
     assert (removed.rules, removed.queues) == ([], [])
 
 
-def test_drained_events_come_with_their_delivery_time(clients: AwsClients) -> None:
+def filled_queue(clients: AwsClients, count: int) -> CaptureRule:
     clients.client("events").create_event_bus(Name="orders")
     rule = CaptureRule(clients, bus="orders", pattern=PATTERN)
     rule.ensure()
     assert rule.queue_url is not None
     sqs = clients.client("sqs")
-    for seq in range(12):
+    for seq in range(count):
         body = {"detail-type": "OrderCreated", "detail": {"orderId": f"o-{seq}"}}
         sqs.send_message(QueueUrl=rule.queue_url, MessageBody=json.dumps(body))
+    return rule
 
-    drained = list(rule.drain(wait_seconds=0))
 
-    assert sorted(event.event["detail"]["orderId"] for event in drained) == sorted(
-        f"o-{i}" for i in range(12)
-    )
-    assert len({event.message_id for event in drained}) == 12
-    assert all(event.delivered_at > 1e9 for event in drained)
-    assert list(rule.drain(wait_seconds=0)) == []  # deleted once received
+def order_ids(events: list[CapturedEvent]) -> list[str]:
+    return sorted(event.event["detail"]["orderId"] for event in events)
+
+
+def test_received_events_come_with_their_delivery_time_and_consumed_ones_are_gone(
+    clients: AwsClients,
+) -> None:
+    rule = filled_queue(clients, 12)
+
+    received = []
+    for batch in rule.receive(wait_seconds=0):
+        received += batch
+        rule.settle(consumed=batch, released=[])
+
+    assert order_ids(received) == sorted(f"o-{i}" for i in range(12))
+    assert len({event.message_id for event in received}) == 12
+    assert all(event.delivered_at > 1e9 for event in received)
+    assert list(rule.receive(wait_seconds=0)) == []
+
+
+def test_released_events_come_back_soon_for_another_reader(clients: AwsClients) -> None:
+    rule = filled_queue(clients, 4)
+    [batch] = rule.receive(wait_seconds=0)
+    mine, theirs = batch[:1], batch[1:]
+    rule.settle(consumed=mine, released=theirs)
+
+    time.sleep(RELEASE_SECONDS + 0.2)
+    other_reader = CaptureRule(clients, bus="orders", pattern=PATTERN)
+    other_reader.ensure()
+    again = [event for batch in other_reader.receive(wait_seconds=0) for event in batch]
+
+    assert order_ids(again) == order_ids(theirs)
+    assert RELEASE_SECONDS < VISIBILITY_SECONDS
+
+
+def test_a_drain_ends_when_only_released_events_come_back(clients: AwsClients) -> None:
+    rule = filled_queue(clients, 10)
+    batches = 0
+    for batch in rule.receive(wait_seconds=0, max_batches=50):
+        batches += 1
+        rule.settle(consumed=[], released=batch)
+        time.sleep(RELEASE_SECONDS + 0.1)  # visible again before the next receive
+
+    assert batches == 2  # the full batch, then the same ten again: the drain stops there
+
+
+def test_an_event_is_unclaimed_too_long_only_after_the_hold() -> None:
+    event = CapturedEvent(event={}, delivered_at=1000.0, message_id="m")
+    assert not event.unclaimed_too_long(1000.0 + UNCLAIMED_HOLD_SECONDS)
+    assert event.unclaimed_too_long(1000.0 + UNCLAIMED_HOLD_SECONDS + 1)
+
+
+def test_a_body_that_is_not_json_is_received_as_an_empty_event(clients: AwsClients) -> None:
+    rule = filled_queue(clients, 0)
+    assert rule.queue_url is not None
+    clients.client("sqs").send_message(QueueUrl=rule.queue_url, MessageBody="not json")
+    [[event]] = list(rule.receive(wait_seconds=0))
+    assert event.event == {}
