@@ -3,7 +3,8 @@
 Runs its own stack on free loopback ports in a temporary state directory, and stops it at the end.
 The rate test is an open model: orders are sent at a fixed arrival rate (not back to back) for a
 fixed time per step, rising step by step; a step "holds" when every order got 201 and the API p95
-stayed under the latency objective. CPU is the CPU time of the stack's processes (LocalStack, its
+stayed under the latency objective; after the last step, a step at 4/s shows whether the stack recovers
+from overload. CPU is the CPU time of the stack's processes (LocalStack, its
 function processes, WireMock) over the step's wall time, in cores.
 
     .venv/bin/python bench/stack_bench.py [--rates 2,4,6,8,10,12,15] [--step-seconds 20]
@@ -30,6 +31,7 @@ import httpx
 from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 
 LATENCY_OBJECTIVE_MS = 800.0
+RECOVERY_RATE = 4.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -165,6 +167,13 @@ def main() -> None:
                     break
                 best = step.rate
             print(f"sustained rate (all created, API p95 <= {LATENCY_OBJECTIVE_MS:.0f} ms): {best:g}/s")
+            # Does the stack come back once the overload stops? (Without a concurrency limit it did not.)
+            time.sleep(5)
+            after = run_step(endpoints.api_url, RECOVERY_RATE, args.step_seconds, [])
+            print(
+                f"after the last step, at {RECOVERY_RATE:g}/s: {after.created}/{after.sent} created, "
+                f"p95 {after.p95_ms:.0f} ms ({'recovered' if after.holds else 'NOT recovered'})"
+            )
         finally:
             stack.down()
 

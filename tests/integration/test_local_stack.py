@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -9,12 +10,17 @@ import subprocess
 import sys
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 import pytest
+from botocore.config import Config
 
 from chainprobe.stacks.exceptions import DeployError, ServerStartError
 from chainprobe.stacks.local.process import pid_alive
@@ -170,12 +176,9 @@ def test_strict_fails_the_request_and_naive_hides_a_failed_publish(local_stack: 
     assert not courier_saw(local_stack.endpoints.courier_url, naive_order["orderId"])
 
 
-def test_a_function_past_its_timeout_is_stopped_and_reported(
-    local_stack: RunningStack, tmp_path: Any
-) -> None:
-    import io
-    import zipfile
-
+@contextmanager
+def sleepy_function(running: RunningStack, *, timeout: int) -> Iterator[str]:
+    """A function that sleeps ``event["sleep"]`` seconds and answers "awake"; deleted afterwards."""
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr(
@@ -185,7 +188,7 @@ def test_a_function_past_its_timeout_is_stopped_and_reported(
             "    time.sleep(event.get('sleep', 0))\n"
             "    return 'awake'\n",
         )
-    lam = local_stack.clients.client("lambda")
+    lam = running.clients.client("lambda")
     name = f"itest-sleepy-{uuid.uuid4().hex[:6]}"
     lam.create_function(
         FunctionName=name,
@@ -193,16 +196,22 @@ def test_a_function_past_its_timeout_is_stopped_and_reported(
         Handler="sleepy.handler",
         Role="arn:aws:iam::000000000000:role/lambda-role",
         Code={"ZipFile": code.getvalue()},
-        Timeout=2,
+        Timeout=timeout,
     )
     try:
         lam.get_waiter("function_active_v2").wait(FunctionName=name)
+        yield name
+    finally:
+        lam.delete_function(FunctionName=name)
+
+
+def test_a_function_past_its_timeout_is_stopped_and_reported(local_stack: RunningStack) -> None:
+    lam = local_stack.clients.client("lambda")
+    with sleepy_function(local_stack, timeout=2) as name:
         started = time.monotonic()
         slow = lam.invoke(FunctionName=name, Payload=json.dumps({"sleep": 10}))
         elapsed = time.monotonic() - started
         after = lam.invoke(FunctionName=name, Payload=json.dumps({"sleep": 0}))
-    finally:
-        lam.delete_function(FunctionName=name)
 
     error = json.loads(slow["Payload"].read())
     assert slow.get("FunctionError") == "Unhandled"
@@ -211,6 +220,43 @@ def test_a_function_past_its_timeout_is_stopped_and_reported(
     assert elapsed < 8, f"the invocation was not cut at its timeout ({elapsed:.1f} s)"
     assert "FunctionError" not in after
     assert json.loads(after["Payload"].read()) == "awake"
+
+
+def test_past_the_account_concurrency_invocations_are_throttled_at_once_and_the_stack_recovers(
+    local_stack: RunningStack,
+) -> None:
+    """The local account's limit: a burst beyond what the machine can run is refused, not queued."""
+    limit = local_stack.config.lambda_concurrency
+    extra = 4
+    # One attempt each (botocore would retry a throttle), and a connection for every caller.
+    lam = boto3.client(
+        "lambda",
+        endpoint_url=local_stack.config.aws_endpoint_url,
+        region_name=local_stack.clients.region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1}, max_pool_connections=limit + extra),
+    )
+
+    def invoke(name: str) -> tuple[str, float]:
+        started = time.monotonic()
+        try:
+            lam.invoke(FunctionName=name, Payload=json.dumps({"sleep": 4}))
+        except lam.exceptions.TooManyRequestsException:
+            return "throttled", time.monotonic() - started
+        return "ran", time.monotonic() - started
+
+    with sleepy_function(local_stack, timeout=30) as name:
+        with ThreadPoolExecutor(max_workers=limit + extra) as pool:
+            outcomes = list(pool.map(invoke, [name] * (limit + extra)))
+        after = lam.invoke(FunctionName=name, Payload=json.dumps({"sleep": 0}))
+
+    throttled = [elapsed for outcome, elapsed in outcomes if outcome == "throttled"]
+    # The chain's own functions may hold a slot or two (deliveries of earlier tests).
+    assert extra <= len(throttled) <= extra + 2, outcomes
+    assert max(throttled) < 3.0, f"a throttled invocation waited: {outcomes}"
+    assert "FunctionError" not in after
+    assert post_order(local_stack, new_order()).status_code == 201
 
 
 def test_function_output_reaches_cloudwatch_logs(local_stack: RunningStack) -> None:

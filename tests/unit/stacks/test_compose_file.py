@@ -39,7 +39,9 @@ def test_the_images_pin_the_versions_the_local_stack_uses() -> None:
 
 
 def test_the_container_selects_the_same_plugins_as_the_host_stack(tmp_path: Path) -> None:
-    host_env = localstack_server(tools.tools_layout(), port=4566, state_dir=tmp_path).env
+    host_env = localstack_server(
+        tools.tools_layout(), port=4566, state_dir=tmp_path, lambda_concurrency=8
+    ).env
     selectors = {k: v for k, v in host_env.items() if k.startswith(("PROVIDER_OVERRIDE_", "LAMBDA_RUNTIME_"))}
     assert selectors, "the host stack selects no plugin?"
     for key, value in selectors.items():
@@ -57,3 +59,12 @@ def test_the_image_vendors_every_harness_module_the_plugins_import() -> None:
     for name, source in tools.vendored_sources().items():
         target = f"{vendor}/{name}.py" if source.is_file() else f"{vendor}/{name}"
         assert f"COPY {source.relative_to(ROOT)} {target}\n" in dockerfile(), name
+
+
+def test_the_container_limits_lambda_concurrency_like_the_host_stack(tmp_path: Path) -> None:
+    host_env = localstack_server(
+        tools.tools_layout(), port=4566, state_dir=tmp_path, lambda_concurrency=8
+    ).env
+    container_env = compose()["services"]["localstack"]["environment"]
+    for key in ("LAMBDA_LIMITS_CONCURRENT_EXECUTIONS", "LAMBDA_LIMITS_MINIMUM_UNRESERVED_CONCURRENCY"):
+        assert key in host_env and key in container_env

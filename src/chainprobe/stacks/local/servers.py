@@ -13,7 +13,7 @@ from chainprobe.stacks.local.tools import Tools
 HOST_ENV_KEYS = ("PATH", "HOME", "LANG", "LC_ALL")
 
 
-def localstack_server(tools: Tools, *, port: int, state_dir: Path) -> ServerProcess:
+def localstack_server(tools: Tools, *, port: int, state_dir: Path, lambda_concurrency: int) -> ServerProcess:
     """LocalStack's own runtime on the host, bound to 127.0.0.1, with chainprobe's plugins selected."""
     root = state_dir / "localstack"
     tmp = root / "tmp"
@@ -40,6 +40,8 @@ def localstack_server(tools: Tools, *, port: int, state_dir: Path) -> ServerProc
             "PROVIDER_OVERRIDE_APIGATEWAY": "chainprobe",
             "PROVIDER_OVERRIDE_SQS": "chainprobe",
             "PROVIDER_OVERRIDE_CLOUDWATCH": "chainprobe",
+            "LAMBDA_LIMITS_CONCURRENT_EXECUTIONS": str(lambda_concurrency),
+            "LAMBDA_LIMITS_MINIMUM_UNRESERVED_CONCURRENCY": str(min(100, lambda_concurrency)),
             "CHAINPROBE_LAMBDA_RUNTIMES": json.dumps(runtimes),
             "CHAINPROBE_LAMBDA_LOG_DIR": str(state_dir / "logs" / "lambda"),
             "AWS_ACCESS_KEY_ID": "test",

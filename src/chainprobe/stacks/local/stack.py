@@ -55,11 +55,23 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def default_lambda_concurrency() -> int:
+    """The local account's concurrent-executions limit: what this machine can run as processes.
+
+    AWS's default (1000) would let a burst start a process per waiting invocation; each cold start costs
+    about a CPU-second here, so past the machine's capacity the stack spirals (timeouts start fresh
+    processes, which cause more timeouts) and does not recover when the load stops. With a limit, excess
+    invocations are throttled at once, as AWS throttles an account at its limit (``Throttles`` counts them).
+    """
+    return max(8, 4 * (os.cpu_count() or 1))
+
+
 @dataclass(frozen=True, kw_only=True)
 class LocalStackConfig:
     """How the local stack runs. Precedence: explicit argument, then environment, then default.
 
-    Environment: CHAINPROBE_LOCALSTACK_PORT (4566), CHAINPROBE_COURIER_PORT (8089), CHAINPROBE_STATE_DIR.
+    Environment: CHAINPROBE_LOCALSTACK_PORT (4566), CHAINPROBE_COURIER_PORT (8089), CHAINPROBE_STATE_DIR,
+    CHAINPROBE_LAMBDA_CONCURRENCY (the account's concurrent executions, ``default_lambda_concurrency()``).
     """
 
     localstack_port: int = field(default_factory=lambda: env_int("CHAINPROBE_LOCALSTACK_PORT", 4566))
@@ -69,6 +81,9 @@ class LocalStackConfig:
     start_timeout: float = 120.0
     smoke_timeout: float = 90.0
     containers: bool = False
+    lambda_concurrency: int = field(
+        default_factory=lambda: env_int("CHAINPROBE_LAMBDA_CONCURRENCY", default_lambda_concurrency())
+    )
     # Where the functions reach the courier: the host's WireMock, or the compose network's.
     function_courier_url: str | None = None
 
@@ -129,7 +144,12 @@ class LocalStack:
     def servers(self) -> tuple[ServerProcess, ServerProcess]:
         layout = tools.tools_layout()
         state_dir = self.config.state_dir
-        localstack = localstack_server(layout, port=self.config.localstack_port, state_dir=state_dir)
+        localstack = localstack_server(
+            layout,
+            port=self.config.localstack_port,
+            state_dir=state_dir,
+            lambda_concurrency=self.config.lambda_concurrency,
+        )
         wiremock = wiremock_server(
             layout,
             tools.require_java(),
