@@ -1,4 +1,4 @@
-"""The fault names and what a fault's rate may be: the contract of issue 3, written once.
+"""The fault names, what a fault's rate may be and a fired fault's log entry: the contract, written once.
 
 Read by the harness (``chainprobe.stacks.local.faults``, the ``chainprobe fault`` command) and by the
 LocalStack plugin's fault registry, which runs in LocalStack's own virtualenv and cannot import the
@@ -18,6 +18,9 @@ Each side raises its own error type with the message these functions give::
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 FAULT_NAMES = (
     "dynamodb-throttle",
@@ -47,3 +50,55 @@ def rate_problem(rate: object) -> str | None:
     if not math.isfinite(rate) or not 0 <= rate <= 1:
         return f"rate must be between 0 and 1, got {rate!r}"
     return None
+
+
+TRIGGERS = ("marker", "rate")
+Trigger = Literal["marker", "rate"]
+ENTRY_FIELDS = ("fault", "orderId", "trigger", "at", "detail")
+
+
+@dataclass(frozen=True)
+class FiredFault:
+    """One entry of the ground-truth log: which fault fired, on which order (None when the request
+    named none), by marker or by rate, when (epoch seconds), and what it did. As JSON:
+    ``{"fault", "orderId", "trigger", "at", "detail"}``."""
+
+    fault: str
+    order_id: str | None
+    trigger: Trigger
+    at: float
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fault": self.fault,
+            "orderId": self.order_id,
+            "trigger": self.trigger,
+            "at": self.at,
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: object, *, now: float | None = None) -> FiredFault:
+        """An entry from JSON (``at`` defaults to ``now``); ValueError naming the bad field."""
+        if not isinstance(raw, Mapping):
+            raise ValueError("a log entry must be a JSON object with fault, orderId and trigger")
+        unknown = sorted(set(raw) - set(ENTRY_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field(s) in log entry: {', '.join(unknown)}")
+        fault = raw.get("fault")
+        if problem := name_problem(fault):
+            raise ValueError(problem)
+        order_id = raw.get("orderId")
+        if order_id is not None and not isinstance(order_id, str):
+            raise ValueError("orderId must be a string or null")
+        trigger = raw.get("trigger")
+        if trigger not in TRIGGERS:
+            raise ValueError(f"trigger must be one of {', '.join(TRIGGERS)}, got {trigger!r}")
+        at = raw.get("at", now)
+        if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
+            raise ValueError(f"at must be epoch seconds, got {at!r}")
+        detail = raw.get("detail") or {}
+        if not isinstance(detail, Mapping):
+            raise ValueError("detail must be a JSON object")
+        return cls(str(fault), order_id, "marker" if trigger == "marker" else "rate", float(at), dict(detail))

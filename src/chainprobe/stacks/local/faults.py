@@ -16,13 +16,12 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
 from chainprobe.stacks.exceptions import StackError
-from chainprobe.stacks.local.fault_names import FAULT_NAMES, name_problem, rate_problem
+from chainprobe.stacks.local.fault_names import FAULT_NAMES, FiredFault, name_problem, rate_problem
 
 __all__ = [
     "FAULTS_PATH",
@@ -36,7 +35,6 @@ __all__ = [
 ]
 
 FAULTS_PATH = "/_chainprobe/faults"
-Trigger = Literal["marker", "rate"]
 
 
 class FaultUsageError(ValueError):
@@ -59,38 +57,6 @@ def check_rate(rate: float) -> float:
     if problem := rate_problem(rate):
         raise FaultUsageError(problem)
     return rate
-
-
-@dataclass(frozen=True)
-class FiredFault:
-    """One entry of the ground-truth log: ``{"fault", "orderId", "trigger", "at", "detail"}``."""
-
-    fault: str
-    order_id: str | None
-    trigger: Trigger
-    at: float
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> FiredFault:
-        trigger: Trigger = "marker" if raw.get("trigger") == "marker" else "rate"
-        order_id = raw.get("orderId")
-        return cls(
-            fault=str(raw["fault"]),
-            order_id=order_id if isinstance(order_id, str) else None,
-            trigger=trigger,
-            at=float(raw["at"]),
-            detail=dict(raw.get("detail") or {}),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "fault": self.fault,
-            "orderId": self.order_id,
-            "trigger": self.trigger,
-            "at": self.at,
-            "detail": self.detail,
-        }
 
 
 class FaultRegistryClient:
@@ -136,18 +102,24 @@ class FaultRegistryClient:
     def log(self, since: float | None = None) -> list[FiredFault]:
         """Every fault that fired (at or after ``since``), oldest first."""
         answer = self._call("GET", "/log", params=self._since(since))
-        return [FiredFault.from_dict(entry) for entry in answer.get("log", [])]
+        return [self._entry(entry) for entry in answer.get("log", [])]
 
     def clear_log(self, since: float | None = None) -> list[FiredFault]:
         """Removes the entries (at or after ``since``) and returns them, atomically."""
         answer = self._call("DELETE", "/log", params=self._since(since))
-        return [FiredFault.from_dict(entry) for entry in answer.get("log", [])]
+        return [self._entry(entry) for entry in answer.get("log", [])]
 
     def record(self, entry: FiredFault) -> FiredFault:
         """Appends one entry, as a handler does."""
-        return FiredFault.from_dict(self._call("POST", "/log", json=entry.to_dict()))
+        return self._entry(self._call("POST", "/log", json=entry.to_dict()))
 
     # ------------------------------------------------------------------ plumbing
+
+    def _entry(self, raw: object) -> FiredFault:
+        try:
+            return FiredFault.from_dict(raw)
+        except ValueError as e:  # a plugin of another version: ``chainprobe install`` reinstalls it
+            raise FaultRegistryUnavailable(f"fault registry at {self.base_url} logged {raw!r}: {e}") from None
 
     @staticmethod
     def _since(since: float | None) -> dict[str, str]:

@@ -18,7 +18,7 @@ probability of its rate (``trigger: rate``). The active set is read by the handl
 ``{"faults": {NAME: {"rate": P}}}``. Every fault that fires is logged once, as
 ``{"fault", "orderId", "trigger", "at", "detail"}`` (``at`` in epoch seconds): the ground truth.
 
-The names and the rate check are not written here: they are the harness's
+The names, the rate check and the log entry (``FiredFault``) are not written here: they are the harness's
 ``chainprobe.stacks.local.fault_names``, vendored into this package at install (``_vendor``), so
 the harness, the ``chainprobe fault`` command and this registry read one copy.
 
@@ -33,10 +33,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from chainprobe_localstack._vendor.fault_names import FAULT_NAMES, name_problem, rate_problem
+from chainprobe_localstack._vendor.fault_names import (
+    FAULT_NAMES,
+    FiredFault,
+    Trigger,
+    name_problem,
+    rate_problem,
+)
 
 __all__ = [
     "DEFAULT_RATE",
@@ -50,11 +55,8 @@ __all__ = [
     "parse_since",
 ]
 
-TRIGGERS = ("marker", "rate")
 DEFAULT_RATE = 1.0
 MAX_LOG_ENTRIES = 200_000
-
-Trigger = Literal["marker", "rate"]
 
 
 class FaultError(ValueError):
@@ -75,49 +77,6 @@ def check_rate(rate: object) -> float:
         raise FaultError(problem)
     assert isinstance(rate, int | float)
     return float(rate)
-
-
-@dataclass(frozen=True)
-class FiredFault:
-    """One fault that fired: which, on which order (None when the request named none), how, when."""
-
-    fault: str
-    order_id: str | None
-    trigger: Trigger
-    at: float
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "fault": self.fault,
-            "orderId": self.order_id,
-            "trigger": self.trigger,
-            "at": self.at,
-            "detail": self.detail,
-        }
-
-    @classmethod
-    def from_dict(cls, raw: object, *, now: float) -> FiredFault:
-        """A log entry as POSTed by a handler; raises FaultError naming the bad field."""
-        if not isinstance(raw, Mapping):
-            raise FaultError("a log entry must be a JSON object with fault, orderId and trigger")
-        unknown = sorted(set(raw) - {"fault", "orderId", "trigger", "at", "detail"})
-        if unknown:
-            raise FaultError(f"unknown field(s) in log entry: {', '.join(unknown)}")
-        fault = check_name(raw.get("fault"))
-        order_id = raw.get("orderId")
-        if order_id is not None and not isinstance(order_id, str):
-            raise FaultError("orderId must be a string or null")
-        trigger = raw.get("trigger")
-        if trigger not in TRIGGERS:
-            raise FaultError(f"trigger must be one of {', '.join(TRIGGERS)}, got {trigger!r}")
-        at = raw.get("at", now)
-        if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
-            raise FaultError(f"at must be epoch seconds, got {at!r}")
-        detail = raw.get("detail") or {}
-        if not isinstance(detail, Mapping):
-            raise FaultError("detail must be a JSON object")
-        return cls(fault, order_id, "marker" if trigger == "marker" else "rate", float(at), dict(detail))
 
 
 class FaultRegistry:
@@ -215,7 +174,10 @@ class FaultRegistry:
 
     def append(self, raw: object) -> FiredFault:
         """Appends an entry POSTed by a handler (validated; ``at`` defaults to now)."""
-        entry = FiredFault.from_dict(raw, now=self._clock())
+        try:
+            entry = FiredFault.from_dict(raw, now=self._clock())
+        except ValueError as e:
+            raise FaultError(str(e)) from None
         self._append(entry)
         return entry
 
