@@ -23,7 +23,14 @@ from collections.abc import Mapping
 
 from chainprobe.spec.template import Scalar
 
-__all__ = ["ENDPOINT_NAMES", "ENV_PREFIX", "ORDER_NAMES", "endpoint_variables", "order_variables"]
+__all__ = [
+    "ENDPOINT_NAMES",
+    "ENV_PREFIX",
+    "ORDER_NAMES",
+    "endpoint_variables",
+    "order_variables",
+    "without_environment",
+]
 
 ENV_PREFIX = "CHAINPROBE_"
 ENDPOINT_NAMES = ("api_url", "courier_url", "aws_endpoint_url", "region", "table", "bus")
@@ -49,6 +56,16 @@ def endpoint_variables(
         if key.startswith(ENV_PREFIX) and _VARIABLE.fullmatch(name):
             values[name] = value
     return values
+
+
+def without_environment(
+    values: Mapping[str, Scalar], *, environ: Mapping[str, str] | None = None
+) -> dict[str, Scalar]:
+    """``values`` less those a ``CHAINPROBE_*`` variable gives: what may be written to a file or sent to
+    another process that has the same environment (``endpoint_variables`` adds the rest back there), so
+    a secret passed that way (``CHAINPROBE_API_KEY``) is never written down."""
+    env = os.environ if environ is None else environ
+    return {name: value for name, value in values.items() if f"{ENV_PREFIX}{name.upper()}" not in env}
 
 
 def order_variables(

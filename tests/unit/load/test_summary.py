@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+
+import pytest
 
 from chainprobe.drive.load.context import DriverResult, RequestStats, RunContext
 from chainprobe.drive.load.shapes import LoadShape, Stage
@@ -79,7 +82,9 @@ def test_no_order_is_no_figure() -> None:
     assert all(point.achieved == 0 for point in summary.series)
 
 
-def test_the_run_context_survives_json() -> None:
+def test_the_run_context_survives_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in [key for key in os.environ if key.startswith("CHAINPROBE_")]:
+        monkeypatch.delenv(key)
     context = RunContext(
         run_id="r-1",
         spec_path="/p/orders.yaml",
@@ -92,6 +97,25 @@ def test_the_run_context_survives_json() -> None:
     started = context.started(at=12.5)
     assert started.start == 12.5 and started.processes == 3
     assert RunContext.from_dict(json.loads(started.to_json())) == started
+
+
+def test_values_from_the_environment_are_never_written_but_come_back_from_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = "k-3f9a0c77d1"
+    monkeypatch.setenv("CHAINPROBE_API_KEY", secret)
+    context = RunContext(
+        run_id="r-1",
+        spec_path="/p/orders.yaml",
+        endpoints={"api_url": "http://127.0.0.1:1/prod", "api_key": secret},
+        ledger_path="/l.sqlite",
+        shape=SHAPE,
+    )
+
+    written = context.to_json()
+
+    assert secret not in written
+    assert RunContext.from_json(written).endpoints == context.endpoints  # read back from the environment
 
 
 def test_the_driver_result_survives_json() -> None:

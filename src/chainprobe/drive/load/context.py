@@ -4,7 +4,8 @@
 the target's endpoint values, the ledger file, the (scaled) shape, how many processes share the
 arrivals and, once the test has started, when arrival 0 is due. The harness writes it to a file for
 the driver process; a Locust master sends it to its workers in a message when the test starts; it is
-plain JSON either way.
+plain JSON either way. Endpoint values given by ``CHAINPROBE_*`` variables (an API key, say) are left
+out of that JSON: every process of the run inherits the harness's environment and reads them there.
 
 ``DriverResult`` is what the driver (the local runner or the master) writes when it is done: Locust's
 own request statistics, aggregated over its workers, and what happened to the test.
@@ -30,6 +31,7 @@ from typing import Any
 
 from chainprobe.drive.load.shapes import LoadShape
 from chainprobe.spec.template import Scalar
+from chainprobe.spec.variables import endpoint_variables, without_environment
 
 __all__ = ["DriverResult", "RequestStats", "RunContext", "write_json_atomically"]
 
@@ -54,7 +56,7 @@ class RunContext:
         return {
             "run_id": self.run_id,
             "spec_path": self.spec_path,
-            "endpoints": dict(self.endpoints),
+            "endpoints": without_environment(self.endpoints),
             "ledger_path": self.ledger_path,
             "shape": self.shape.to_dict(),
             "processes": self.processes,
@@ -69,7 +71,7 @@ class RunContext:
         return cls(
             run_id=str(data["run_id"]),
             spec_path=str(data["spec_path"]),
-            endpoints=dict(data["endpoints"]),
+            endpoints=endpoint_variables(data["endpoints"]),
             ledger_path=str(data["ledger_path"]),
             shape=LoadShape.from_dict(data["shape"]),
             processes=int(data["processes"]),
