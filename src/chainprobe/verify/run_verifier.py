@@ -189,7 +189,7 @@ class RunVerifier:
         record = by_id.get(order_id)
         if record is not None:
             if first_time:
-                self.evidence[order_id].events += 1
+                self.evidence[order_id].event_times.append(captured.delivered_at)
                 into.append(Observation(seq=record.seq, stage=Stage.EVENT, at=captured.delivered_at))
             return True
         record = self.ledger.find_order(order_id)
@@ -204,7 +204,7 @@ class RunVerifier:
         """An event for a known order that is not pending in this run: a duplicate, or another run's."""
         if record.run_id == run_id:
             # Planned after this pass read the pending orders, or a duplicate of a judged one.
-            self.evidence[record.order_id].events += 1
+            self.evidence[record.order_id].event_times.append(at)
         else:
             self.tally.other_runs[record.run_id] += 1
         self.ledger.record_observations(

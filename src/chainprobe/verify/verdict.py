@@ -4,7 +4,8 @@ A verdict is final only when every verified stage succeeded or a failing stage's
 (deadlines count from the moment the order was sent, or was planned when no send was recorded). Until
 then it stays pending.
 
-- Chain (the availability SLO): the API answer, then the DynamoDB item, then the captured event.
+- Chain (the availability SLO): the API answer, then the DynamoDB item, then the captured event (good
+  when it was delivered to the capture queue by its deadline, whenever the verifier received it).
 - Not sent: an order with no ``sent_at``, no API outcome and no trace downstream once its API deadline
   passed never left the harness (the run was killed between planning and sending it): ``not_sent``,
   in no SLI. With ``sent_at`` recorded and nothing else it is ``api_timeout``: the user got no answer.
@@ -24,6 +25,11 @@ from chainprobe.spec.template import Scalar
 from chainprobe.spec.variables import order_variables
 from chainprobe.verify.courier import CourierCall
 
+# An event delivered by its deadline may reach this harness a little later: the next verification
+# pass, or another harness that received it first releasing it (``verify.capture.RELEASE_SECONDS``).
+# "Missing" waits this long past the deadline; whether the event was on time is judged by its delivery.
+EVENT_RECEIVE_MARGIN_S = 2.0
+
 
 @dataclass
 class Evidence:
@@ -31,7 +37,7 @@ class Evidence:
 
     item: dict[str, object] | None = None
     item_problems: list[str] = field(default_factory=list)
-    events: int = 0
+    event_times: list[float] = field(default_factory=list)  # when each captured event was delivered
     courier_calls: list[CourierCall] = field(default_factory=list)
 
 
@@ -72,8 +78,9 @@ class OrderJudge:
     def variables(self, record: OrderRecord) -> dict[str, Scalar]:
         return order_variables(self.endpoints, run_id=record.run_id, seq=record.seq, order_id=record.order_id)
 
-    def overdue(self, record: OrderRecord, stage: str, now: float) -> bool:
-        return now >= max(self.not_before, sent_time(record) + self.spec.deadlines.for_stage(stage))
+    def overdue(self, record: OrderRecord, stage: str, now: float, *, margin: float = 0.0) -> bool:
+        due = sent_time(record) + self.spec.deadlines.for_stage(stage) + margin
+        return now >= max(self.not_before, due)
 
     def chain(self, record: OrderRecord, evidence: Evidence, now: float) -> StageFailure | Verdict:
         """A failure, or ``good`` (every stage succeeded), ``not_sent`` or ``pending`` (undecided)."""
@@ -100,16 +107,26 @@ class OrderJudge:
                 return StageFailure(FailureClass.DB_MISSING, "no item by the deadline")
             else:
                 return StageFailure(FailureClass.DB_MISMATCH, "; ".join(evidence.item_problems))
-        if self.spec.event is not None:
-            # The ledger remembers an event seen by an earlier (perhaps killed) verifier.
-            events = max(evidence.events, 1 if record.event_at is not None else 0)
-            if events > 1:
-                return StageFailure(FailureClass.EVENT_DUPLICATE, f"{events} events captured")
-            if events == 0:
-                if not self.overdue(record, "event", now):
-                    return Verdict.PENDING
-                return StageFailure(FailureClass.EVENT_MISSING, "no event captured by the deadline")
+        if self.spec.event is not None and (event := self._event(record, evidence, now)) is not None:
+            return event
         return Verdict.PENDING if undecided else Verdict.GOOD
+
+    def _event(self, record: OrderRecord, evidence: Evidence, now: float) -> StageFailure | Verdict | None:
+        """None when one event was delivered by the deadline; else the failure, or pending."""
+        # The ledger remembers an event seen by an earlier (perhaps killed) verifier.
+        remembered = [record.event_at] if record.event_at is not None else []
+        delivered = evidence.event_times or remembered
+        if len(delivered) > 1:
+            return StageFailure(FailureClass.EVENT_DUPLICATE, f"{len(delivered)} events captured")
+        due = sent_time(record) + self.spec.deadlines.event
+        if delivered and delivered[0] <= due:
+            return None
+        if delivered:
+            late = delivered[0] - due
+            return StageFailure(FailureClass.EVENT_MISSING, f"the event came {late:.1f} s after the deadline")
+        if not self.overdue(record, "event", now, margin=EVENT_RECEIVE_MARGIN_S):
+            return Verdict.PENDING
+        return StageFailure(FailureClass.EVENT_MISSING, "no event captured by the deadline")
 
     def delivery(self, record: OrderRecord, evidence: Evidence, now: float) -> StageFailure | Verdict:
         """A failure, ``good`` or ``pending``; only calls the courier logged by the deadline count."""
@@ -170,7 +187,7 @@ class OrderJudge:
 def traced_downstream(record: OrderRecord, evidence: Evidence) -> bool:
     """Whether any stage after the API saw the order (now, or recorded by an earlier verifier)."""
     observed = (record.dynamodb_at, record.event_at, record.courier_at)
-    seen = evidence.item is not None or evidence.events > 0 or bool(evidence.courier_calls)
+    seen = evidence.item is not None or bool(evidence.event_times) or bool(evidence.courier_calls)
     return seen or any(at is not None for at in observed)
 
 

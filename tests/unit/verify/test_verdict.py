@@ -93,7 +93,7 @@ def call(status: int, at: float, response_ms: float = 50.0) -> CourierCall:
 
 def seen(**fields: Any) -> Evidence:
     """Evidence of an item that passes its checks and one captured event, plus ``fields``."""
-    values: dict[str, Any] = {"item": dict(ITEM), "events": 1}
+    values: dict[str, Any] = {"item": dict(ITEM), "event_times": [T0 + 0.5]}
     values.update(fields)
     return Evidence(**values)
 
@@ -193,8 +193,8 @@ CASES = [
         (B, FC.DB_MISSING, None, None),
     ),
     # -- DynamoDB ---------------------------------------------------------------------------------------
-    Case("db_missing", record(), Evidence(events=1), 5.0, (B, FC.DB_MISSING, None, None)),
-    Case("no item yet", record(), Evidence(events=1), 4.9, None),
+    Case("db_missing", record(), Evidence(event_times=[T0 + 0.5]), 5.0, (B, FC.DB_MISSING, None, None)),
+    Case("no item yet", record(), Evidence(event_times=[T0 + 0.5]), 4.9, None),
     Case(
         "db_mismatch",
         record(),
@@ -206,34 +206,62 @@ CASES = [
     Case(
         "item recorded by an earlier verifier",
         record(dynamodb_at=T0 + 0.3),
-        Evidence(events=1),
+        Evidence(event_times=[T0 + 0.5]),
         6.0,
         (G, None, P, None),
     ),
     # -- the event --------------------------------------------------------------------------------------
-    Case("event_missing", record(), seen(events=0), 10.0, (B, FC.EVENT_MISSING, None, None)),
-    Case("no event yet", record(), seen(events=0), 9.9, None),
-    Case("event_duplicate", record(), seen(events=2), 1.0, (B, FC.EVENT_DUPLICATE, None, None)),
+    Case("event_missing", record(), seen(event_times=[]), 12.0, (B, FC.EVENT_MISSING, None, None)),
+    Case("no event yet", record(), seen(event_times=[]), 9.9, None),
+    Case("no event yet, within the receive margin", record(), seen(event_times=[]), 11.9, None),
+    Case(
+        "an on-time event received past the deadline",
+        record(),
+        seen(event_times=[T0 + 9.8]),
+        11.5,
+        (G, None, P, None),
+    ),
+    Case(
+        "an event delivered after its deadline is missing",
+        record(),
+        seen(event_times=[T0 + 10.5]),
+        10.6,
+        (B, FC.EVENT_MISSING, None, None),
+    ),
+    Case(
+        "event_duplicate",
+        record(),
+        seen(event_times=[T0 + 0.5, T0 + 0.6]),
+        1.0,
+        (B, FC.EVENT_DUPLICATE, None, None),
+    ),
     Case(
         "event recorded by an earlier verifier",
         record(event_at=T0 + 1),
-        seen(events=0),
+        seen(event_times=[]),
         12.0,
         (G, None, P, None),
     ),
     Case(
         "the same event seen again after a restart",
         record(event_at=T0 + 1),
-        seen(events=1),
+        seen(event_times=[T0 + 1]),
         12.0,
         (G, None, P, None),
     ),
     # -- the not_before grace (a restarted verifier) ----------------------------------------------------
-    Case("grace: no item, deadline passed", record(), Evidence(events=1), 8.0, None, not_before=9.0),
+    Case(
+        "grace: no item, deadline passed",
+        record(),
+        Evidence(event_times=[T0 + 0.5]),
+        8.0,
+        None,
+        not_before=9.0,
+    ),
     Case(
         "grace over: db_missing",
         record(),
-        Evidence(events=1),
+        Evidence(event_times=[T0 + 0.5]),
         9.0,
         (B, FC.DB_MISSING, None, None),
         not_before=9.0,
@@ -259,7 +287,7 @@ CASES = [
     Case(
         "bad event, courier called",
         record(),
-        seen(events=2, courier_calls=[call(200, 3)]),
+        seen(event_times=[T0 + 0.5, T0 + 0.6], courier_calls=[call(200, 3)]),
         25.0,
         (B, FC.EVENT_DUPLICATE, None, None),
     ),
