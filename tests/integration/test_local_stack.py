@@ -259,6 +259,17 @@ def test_past_the_account_concurrency_invocations_are_throttled_at_once_and_the_
     assert post_order(local_stack, new_order()).status_code == 201
 
 
+def test_a_function_can_reserve_concurrency_under_the_local_limit(local_stack: RunningStack) -> None:
+    lam = local_stack.clients.client("lambda")
+    reserve = local_stack.config.lambda_concurrency // 2
+    with sleepy_function(local_stack, timeout=3) as name:
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserve)
+        answer = lam.invoke(FunctionName=name, Payload=json.dumps({"sleep": 0}))
+
+    assert "FunctionError" not in answer
+    assert json.loads(answer["Payload"].read()) == "awake"
+
+
 def test_function_output_reaches_cloudwatch_logs(local_stack: RunningStack) -> None:
     order = new_order()
     assert post_order(local_stack, order).status_code == 201

@@ -41,7 +41,8 @@ def localstack_server(tools: Tools, *, port: int, state_dir: Path, lambda_concur
             "PROVIDER_OVERRIDE_SQS": "chainprobe",
             "PROVIDER_OVERRIDE_CLOUDWATCH": "chainprobe",
             "LAMBDA_LIMITS_CONCURRENT_EXECUTIONS": str(lambda_concurrency),
-            "LAMBDA_LIMITS_MINIMUM_UNRESERVED_CONCURRENCY": str(min(100, lambda_concurrency)),
+            # AWS keeps 100 of 1000 unreserved; the same tenth leaves room for reserved concurrency.
+            "LAMBDA_LIMITS_MINIMUM_UNRESERVED_CONCURRENCY": str(max(1, lambda_concurrency // 10)),
             "CHAINPROBE_LAMBDA_RUNTIMES": json.dumps(runtimes),
             "CHAINPROBE_LAMBDA_LOG_DIR": str(state_dir / "logs" / "lambda"),
             "AWS_ACCESS_KEY_ID": "test",
