@@ -7,7 +7,8 @@ methods. Every failure raises a ``SpecError`` subclass naming the file and the f
 Example::
 
     >>> root = Node(value={"objective": "high"}, path="slo.availability", source="probes/x.yaml")
-    >>> Fields(root, required=("objective",)).get("objective").number(low=0, high=1)
+    >>> objective = Fields(root, required=("objective",)).get("objective")
+    >>> objective.number(low=0, high=1)  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
     WrongTypeError: probes/x.yaml: slo.availability.objective: expected a number between 0 and 1, got 'high'

@@ -1,0 +1,34 @@
+"""The ``>>>`` examples in the modules' docstrings run as written (and each module listed has some)."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "chainprobe.spec.checks",
+    "chainprobe.spec.duration",
+    "chainprobe.spec.paths",
+    "chainprobe.spec.reader",
+    "chainprobe.spec.request",
+    "chainprobe.spec.template",
+    "chainprobe.spec.variables",
+    "chainprobe.drive.load.shapes",
+    "chainprobe.drive.load.schedule",
+    "chainprobe.drive.load.context",
+    "chainprobe.drive.load.loopback",
+    "chainprobe.ledger.location",
+    "chainprobe.measure.budget",
+    "chainprobe.measure.sli",
+    "chainprobe.report.alarms.exceptions",
+    "chainprobe.report.alarms.sources",
+    "chainprobe.stacks.local.fault_names",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS, report=True)
+    assert result.attempted > 0 and result.failed == 0
