@@ -43,18 +43,9 @@ from chainprobe.pipeline import RunOutcome, run_canary
 from chainprobe.report.alarms import generate_alarms
 from chainprobe.target import Target
 from tests.integration.cloudwatch_window import wait_for_value
-from tests.integration.test_canary import SPEC
+from tests.integration.spec_variants import publishing_spec
 
 MAX_BURST = 200
-
-
-def spec_for(tmp_path: Path, probe: str) -> Path:
-    """probes/orders.yaml publishing its black-box results under ``Probe=<probe>``."""
-    data = yaml.safe_load(SPEC.read_text())
-    data["cloudwatch_publish"] = {"namespace": "Chainprobe", "dimensions": {"Probe": probe}}
-    path = tmp_path / "orders-alarms.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
 
 
 @pytest.fixture
@@ -62,7 +53,7 @@ def deployed(target: Target, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """The generated template deployed as its own stack, with its own topics and name prefix."""
     suffix = uuid.uuid4().hex[:8]
     probe, prefix, stack = f"alarms-{suffix}", f"cp-alarms-{suffix}", f"chainprobe-alarms-{suffix}"
-    spec = spec_for(tmp_path, probe)
+    spec = publishing_spec(tmp_path, probe)
     generated = generate_alarms(spec, variables=target.endpoints)
     sns = target.clients.client("sns")
     topics = {name: sns.create_topic(Name=f"{prefix}-{name}")["TopicArn"] for name in ("page", "ticket")}

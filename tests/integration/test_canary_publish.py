@@ -7,22 +7,12 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import yaml
-
 from chainprobe.pipeline import run_canary
 from chainprobe.target import Target
-from tests.integration.test_canary import SPEC, chainprobe, one_line_error
+from tests.integration.spec_variants import publishing_spec, spec_variant
+from tests.integration.test_canary import chainprobe, one_line_error
 
 COUNT = 4
-
-
-def spec_with_probe(tmp_path: Path, probe: str) -> Path:
-    """probes/orders.yaml publishing under its own ``Probe`` dimension value, so runs never mix."""
-    data = yaml.safe_load(SPEC.read_text())
-    data["cloudwatch_publish"] = {"namespace": "Chainprobe", "dimensions": {"Probe": probe}}
-    path = tmp_path / "orders-publish.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
 
 
 def read_back(
@@ -60,7 +50,7 @@ def test_a_canary_publishes_its_results_as_custom_metrics(
     probe = f"orders-{uuid.uuid4().hex[:8]}"
 
     outcome = run_canary(
-        spec_path=spec_with_probe(tmp_path, probe),
+        spec_path=publishing_spec(tmp_path, probe),
         count=COUNT,
         rate=4.0,
         report_dir=tmp_path / "reports",
@@ -102,10 +92,7 @@ def test_publishing_without_a_cloudwatch_publish_section_is_one_line_and_exit_2(
     cli_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    data = yaml.safe_load(SPEC.read_text())
-    del data["cloudwatch_publish"]
-    spec = tmp_path / "no-publish.yaml"
-    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    spec = spec_variant(tmp_path, "no-publish.yaml", lambda data: data.pop("cloudwatch_publish"))
 
     result = chainprobe(cli_env, "canary", "--spec", str(spec), "--count", "1", "--publish-metrics")
 

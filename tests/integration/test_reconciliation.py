@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from chainprobe.drive.canary import FaultPlan
 from chainprobe.ledger.model import FailureClass, Verdict
@@ -36,7 +35,7 @@ from chainprobe.pipeline import run_canary
 from chainprobe.spec.variables import endpoint_variables
 from chainprobe.target import Target
 from tests.integration.conftest import RunningStack
-from tests.integration.test_canary import SPEC
+from tests.integration.spec_variants import Spec, spec_variant
 from tests.integration.test_local_stack import redeploy
 
 PERIOD = 5
@@ -47,13 +46,13 @@ MARKED = {seq for seq in range(COUNT) if seq % EVERY == 0}
 
 def spec_at_period(directory: Path, period: int) -> Path:
     """probes/orders.yaml with every metric-math MetricStat read at ``period`` seconds."""
-    data = yaml.safe_load(SPEC.read_text())
-    for query in data["metric_math"]["Metrics"]:
-        if "MetricStat" in query:
-            query["MetricStat"]["Period"] = period
-    path = directory / "orders.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+
+    def read_at_period(data: Spec) -> None:
+        for query in data["metric_math"]["Metrics"]:
+            if "MetricStat" in query:
+                query["MetricStat"]["Period"] = period
+
+    return spec_variant(directory, "orders.yaml", read_at_period)
 
 
 def reconciled_canary(target: Target, directory: Path, fault: str) -> dict[str, Any]:

@@ -9,10 +9,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.integration.conftest import RunningStack
-from tests.integration.test_canary import CHAINPROBE, ROOT, SPEC
+from tests.integration.spec_variants import Spec, spec_variant
+from tests.integration.test_canary import CHAINPROBE, ROOT
 
 API_KEY = f"apikey-{uuid.uuid4().hex}"
 AWS_SECRET = f"awssecret-{uuid.uuid4().hex}"
@@ -38,11 +38,10 @@ def secret_env(cli_env: dict[str, str], local_stack: RunningStack) -> dict[str, 
 
 @pytest.fixture
 def keyed_spec(tmp_path: Path) -> Path:
-    data = yaml.safe_load(SPEC.read_text())
-    data["send"]["headers"]["x-api-key"] = "${api_key}"
-    path = tmp_path / "keyed.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    def send_the_key(data: Spec) -> None:
+        data["send"]["headers"]["x-api-key"] = "${api_key}"
+
+    return spec_variant(tmp_path, "keyed.yaml", send_the_key)
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,31 @@
+"""probes/orders.yaml with one change, written into a test's own directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.integration.test_canary import SPEC
+
+Spec = dict[str, Any]
+
+
+def spec_variant(directory: Path, name: str, change: Callable[[Spec], None]) -> Path:
+    """``directory/name``: the reference spec after ``change`` edited its parsed document in place."""
+    data: Spec = yaml.safe_load(SPEC.read_text())
+    change(data)
+    path = directory / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def publishing_spec(directory: Path, probe: str) -> Path:
+    """The reference spec publishing its black-box results under ``Probe=<probe>``, so runs never mix."""
+
+    def publish(data: Spec) -> None:
+        data["cloudwatch_publish"] = {"namespace": "Chainprobe", "dimensions": {"Probe": probe}}
+
+    return spec_variant(directory, "orders-publish.yaml", publish)
