@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from chainprobe.ledger import Ledger, OrderOutcome, Verdict
 
 ORDERS_PER_WRITER = 150
 WRITERS = 3
+HANDSHAKE_TIMEOUT_S = 60.0
 
 
-def write_orders(path: str, run_id: str, index: int, stride: int) -> None:
-    """A worker's writes: each order planned (with its send time) before it is sent, answered after."""
+def write_orders(path: str, run_id: str, index: int, stride: int, reader_judged: Event) -> None:
+    """A worker's writes: each order planned (with its send time) before it is sent, answered after.
+
+    Halfway, the worker waits until the reader has judged something, so reads and writes really
+    overlap however fast this machine's disk is (a fast fsync let every writer finish unseen).
+    """
     with Ledger(path) as ledger:
         for k in range(ORDERS_PER_WRITER):
+            if k == ORDERS_PER_WRITER // 2 and not reader_judged.wait(HANDSHAKE_TIMEOUT_S):
+                raise SystemExit(3)
             seq = index + k * stride
             now = time.time()
             ledger.plan_order(run_id, seq=seq, order_id=f"o-{run_id}-{seq}", planned_at=now, sent_at=now)
@@ -27,8 +35,9 @@ def test_processes_share_the_ledger_without_loss_or_error(tmp_path: Path) -> Non
     with Ledger(path) as ledger:
         run_id = ledger.create_run(spec_path="s.yaml", spec_name="s", target="local").run_id
         spawn = multiprocessing.get_context("spawn")
+        reader_judged = spawn.Event()
         writers = [
-            spawn.Process(target=write_orders, args=(str(path), run_id, index, WRITERS))
+            spawn.Process(target=write_orders, args=(str(path), run_id, index, WRITERS, reader_judged))
             for index in range(WRITERS)
         ]
         for writer in writers:
@@ -40,6 +49,8 @@ def test_processes_share_the_ledger_without_loss_or_error(tmp_path: Path) -> Non
                 run_id, [OrderOutcome(seq=o.seq, chain_verdict=Verdict.GOOD) for o in answered]
             )
             judged.update(o.seq for o in answered)
+            if judged:
+                reader_judged.set()
             time.sleep(0.01)
         for writer in writers:
             writer.join()
