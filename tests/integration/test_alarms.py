@@ -7,16 +7,14 @@ What the local stack can and cannot show (LocalStack 2026.3.0, read in its sourc
   resource provider there and is skipped as an unsupported type (``CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES``
   defaults to true: the stack lists it, nothing is created). The dashboard body is therefore put with
   CloudWatch's own PutDashboard, after resolving its ``Fn::Sub`` the way CloudFormation would.
-- LocalStack's alarm scheduler evaluates only single-metric alarms (``_is_alarm_supported`` wants
-  ``MetricName``, ``Statistic`` and ``Period`` on the alarm): a metric-math alarm stays
-  ``INSUFFICIENT_DATA`` forever. Its composite alarms are evaluated as an OR of ``ALARM(arn)`` terms
-  whatever the rule says. So no alarm can be seen *transitioning* to ALARM locally, and an ANDed
-  composite would be misjudged if it were.
-- What CloudWatch does each minute for such an alarm is still reproducible: GetMetricData with the
-  alarm's own ``Metrics`` (read back from DescribeAlarms, i.e. what CloudFormation deployed) over the last
-  period, compared with its threshold. chainprobe's CloudWatch plugin evaluates the expressions, so
-  that is what this test checks: both windows of a tier above the threshold is exactly the composite's
-  ``ALARM(long) AND ALARM(short)``.
+- LocalStack's own alarm scheduler evaluates only single-metric alarms (a metric-math alarm stays
+  ``INSUFFICIENT_DATA`` forever) and judges composite rules as an OR of ``ALARM(arn)`` terms.
+  chainprobe's CloudWatch plugin evaluates every metric alarm (metric math included) each
+  ``CHAINPROBE_ALARM_EVALUATION_SECONDS`` and composite rules by their whole grammar, so here the
+  alarms really move: the black-box page-fast composite is OK after good orders, and a ``handler-500``
+  burst puts every composite in ALARM and pages through its SNS topic (read from an SQS subscription).
+- What CloudWatch reads for such an alarm is also checked directly: GetMetricData with the alarm's
+  own ``Metrics`` (read back from DescribeAlarms, i.e. what CloudFormation deployed) over its period.
 
 The session's stack is shared: the black-box alarms are scoped to this test by a ``Probe`` dimension of
 its own; the metric-math SLI counts every request OrdersAPI served, so the burst is sized from what the
@@ -55,8 +53,14 @@ def deployed(target: Target, tmp_path: Path) -> Iterator[dict[str, Any]]:
     probe, prefix, stack = f"alarms-{suffix}", f"cp-alarms-{suffix}", f"chainprobe-alarms-{suffix}"
     spec = publishing_spec(tmp_path, probe)
     generated = generate_alarms(spec, variables=target.endpoints)
-    sns = target.clients.client("sns")
+    sns, sqs = target.clients.client("sns"), target.clients.client("sqs")
     topics = {name: sns.create_topic(Name=f"{prefix}-{name}")["TopicArn"] for name in ("page", "ticket")}
+    inboxes = {name: sqs.create_queue(QueueName=f"{prefix}-{name}")["QueueUrl"] for name in topics}
+    for name, arn in topics.items():
+        queue_arn = sqs.get_queue_attributes(QueueUrl=inboxes[name], AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]
+        sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn["QueueArn"])
     cloudformation = target.clients.client("cloudformation")
     cloudformation.create_stack(
         StackName=stack,
@@ -76,6 +80,7 @@ def deployed(target: Target, tmp_path: Path) -> Iterator[dict[str, Any]]:
             "prefix": prefix,
             "stack": stack,
             "topics": topics,
+            "inboxes": inboxes,
             "generated": generated,
             "template": yaml.safe_load(generated.template),
             "outputs": {o["OutputKey"]: o["OutputValue"] for o in status.get("Outputs", [])},
@@ -85,6 +90,8 @@ def deployed(target: Target, tmp_path: Path) -> Iterator[dict[str, Any]]:
         wait_for_stack(cloudformation, stack)
         for arn in topics.values():
             sns.delete_topic(TopicArn=arn)
+        for url in inboxes.values():
+            sqs.delete_queue(QueueUrl=url)
 
 
 def wait_for_stack(cloudformation: Any, stack: str, timeout: float = 120) -> Mapping[str, Any]:
@@ -138,6 +145,42 @@ def canary(target: Target, spec: Path, *, count: int, fault: str | None = None) 
         publish_metrics=True,
         metric_math=False,
     )
+
+
+def wait_for_list(read: Any, length: int, timeout: float = 30) -> list[Any]:
+    """Accumulates what ``read()`` returns until ``length`` items came (or the timeout)."""
+    deadline = time.monotonic() + timeout
+    items: list[Any] = []
+    while len(items) < length and time.monotonic() < deadline:
+        items += read()
+        time.sleep(0.5)
+    return sorted(items + read())
+
+
+def wait_for_states(target: Target, wanted: Mapping[str, str], timeout: float = 60) -> dict[str, str]:
+    """Polls DescribeAlarms until every named alarm is in its wanted state; returns the last states."""
+    cloudwatch = target.clients.client("cloudwatch")
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = cloudwatch.describe_alarms(
+            AlarmNames=list(wanted), AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+        )
+        states = {a["AlarmName"]: a["StateValue"] for a in answer["MetricAlarms"] + answer["CompositeAlarms"]}
+        if states == dict(wanted) or time.monotonic() > deadline:
+            return states
+        time.sleep(1)
+
+
+def notifications(target: Target, inbox: str) -> list[tuple[str, str]]:
+    """(alarm name, new state) of every alarm notification an SNS-subscribed queue holds."""
+    sqs = target.clients.client("sqs")
+    found = []
+    while messages := sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            alarm = json.loads(json.loads(message["Body"])["Message"])
+            found.append((alarm["AlarmName"], alarm["NewStateValue"]))
+            sqs.delete_message(QueueUrl=inbox, ReceiptHandle=message["ReceiptHandle"])
+    return sorted(found)
 
 
 def error_rate(target: Target, alarm: Mapping[str, Any]) -> float:
@@ -228,6 +271,14 @@ def test_a_handler_500_burst_crosses_the_page_fast_threshold_on_both_windows(
     # sized so that even the busiest window of the shared stack ends up well above the threshold.
     good = canary(target, spec, count=3)
     assert good.report.sli.chain.good == 3 and good.published is not None
+    # Evaluated (not left INSUFFICIENT_DATA), and no page for good orders.
+    [page_fast] = [
+        b
+        for b in deployed["generated"].plan.burn_rate_alarms
+        if (b.source.key, b.tier.name) == ("blackbox", "page-fast")
+    ]
+    quiet = [f"{prefix}-{alarm.name_suffix}" for alarm in (page_fast, page_fast.long, page_fast.short)]
+    assert wait_for_states(target, dict.fromkeys(quiet, "OK")) == dict.fromkeys(quiet, "OK")
     before = [evaluate(target, alarm, only_stats=True) for alarm in fast.values()]
     needed = max(
         math.ceil((2 * threshold * (c["totalRequests"] + 3) - c["apiFailures"]) / (1 - 2 * threshold))
@@ -250,10 +301,17 @@ def test_a_handler_500_burst_crosses_the_page_fast_threshold_on_both_windows(
     print("page-fast error rates:", rates, "threshold:", threshold)
     assert all(rate > threshold for rate in rates.values()), rates
     assert rates["blackbox long-1h"] == pytest.approx(burst / (burst + 3))
-    # Every tier's two windows hold the burst: every composite's rule would be true.
-    for window in deployed["generated"].plan.window_alarms():
+    # Every tier's two windows hold the burst: every composite goes to ALARM and notifies its topic.
+    plan = deployed["generated"].plan
+    for window in plan.window_alarms():
         alarm = metric[f"{prefix}-{window.name_suffix}"]
         assert error_rate(target, alarm) > alarm["Threshold"], window.name_suffix
+    composites = {f"{prefix}-{burn.name_suffix}": burn.severity.value for burn in plan.burn_rate_alarms}
+    assert wait_for_states(target, dict.fromkeys(composites, "ALARM")) == dict.fromkeys(composites, "ALARM")
+    for severity, inbox in deployed["inboxes"].items():
+        expected = sorted((name, "ALARM") for name, level in composites.items() if level == severity)
+        received = wait_for_list(lambda inbox=inbox: notifications(target, inbox), len(expected))
+        assert received == expected, severity
 
     # The dashboard: what CloudFormation would have put (LocalStack skips the resource), and every
     # metric it draws exists with these dimensions (but FailedInvocations, published only when non-zero).
@@ -293,3 +351,38 @@ def test_a_handler_500_burst_crosses_the_page_fast_threshold_on_both_windows(
         assert values["latencyEstimate"] >= values["apiLatency"] > 0
     finally:
         cloudwatch.delete_dashboards(DashboardNames=[prefix])
+
+
+def test_a_composite_alarm_is_in_alarm_only_while_its_whole_rule_holds(target: Target) -> None:
+    cloudwatch = target.clients.client("cloudwatch")
+    prefix = f"cp-rule-{uuid.uuid4().hex[:8]}"
+    a, b, both, either = (f"{prefix}-{name}" for name in ("a", "b", "both", "either"))
+    for name in (a, b):  # no data, and missing data ignored: only SetAlarmState moves them
+        cloudwatch.put_metric_alarm(
+            AlarmName=name,
+            Namespace="chainprobe/tests",
+            MetricName=f"{prefix}-nothing",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanThreshold",
+            TreatMissingData="ignore",
+        )
+    cloudwatch.put_composite_alarm(AlarmName=both, AlarmRule=f'ALARM("{a}") AND ALARM({b})')
+    arn_of_a = cloudwatch.describe_alarms(AlarmNames=[a])["MetricAlarms"][0]["AlarmArn"]
+    cloudwatch.put_composite_alarm(AlarmName=either, AlarmRule=f'ALARM("{arn_of_a}") OR ALARM({b})')
+    try:
+        assert wait_for_states(target, {both: "OK", either: "OK"}, timeout=0) == {both: "OK", either: "OK"}
+
+        steps = [((a, "ALARM"), "OK", "ALARM"), ((b, "ALARM"), "ALARM", "ALARM"), ((a, "OK"), "OK", "ALARM")]
+        for (name, state), want_both, want_either in steps:
+            cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
+            seen = wait_for_states(target, {both: want_both, either: want_either}, timeout=0)
+            assert seen == {both: want_both, either: want_either}, (name, state)
+
+        with pytest.raises(ClientError, match="unsupported function or keyword 'AT_LEAST'"):
+            cloudwatch.put_composite_alarm(AlarmName=f"{prefix}-bad", AlarmRule=f"AT_LEAST(1, ALARM, ({a}))")
+    finally:
+        cloudwatch.delete_alarms(AlarmNames=[both, either])
+        cloudwatch.delete_alarms(AlarmNames=[a, b])

@@ -7,6 +7,10 @@ import importlib
 
 import pytest
 
+from tests.unit.plugin_source import use_plugin_source
+
+use_plugin_source()  # the LocalStack plugin's pure modules, from its source tree
+
 MODULES = [
     "chainprobe.spec.checks",
     "chainprobe.spec.duration",
@@ -25,6 +29,8 @@ MODULES = [
     "chainprobe.report.alarms.exceptions",
     "chainprobe.report.alarms.sources",
     "chainprobe.stacks.local.fault_names",
+    "chainprobe_localstack.cloudwatch.alarm_rule",
+    "chainprobe_localstack.cloudwatch.alarm_state",
 ]
 
 

@@ -29,6 +29,14 @@ def test_every_published_port_is_bound_to_loopback() -> None:
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
 
 
+def host_localstack_env(state_dir: Path) -> dict[str, str]:
+    layout = tools.tools_layout()
+    server = localstack_server(
+        layout, port=4566, state_dir=state_dir, lambda_concurrency=8, alarm_evaluation_seconds=10
+    )
+    return server.env
+
+
 def test_the_images_pin_the_versions_the_local_stack_uses() -> None:
     services = compose()["services"]
     assert services["wiremock"]["image"] == f"wiremock/wiremock:{tools.WIREMOCK_VERSION}"
@@ -39,9 +47,7 @@ def test_the_images_pin_the_versions_the_local_stack_uses() -> None:
 
 
 def test_the_container_selects_the_same_plugins_as_the_host_stack(tmp_path: Path) -> None:
-    host_env = localstack_server(
-        tools.tools_layout(), port=4566, state_dir=tmp_path, lambda_concurrency=8
-    ).env
+    host_env = host_localstack_env(tmp_path)
     selectors = {k: v for k, v in host_env.items() if k.startswith(("PROVIDER_OVERRIDE_", "LAMBDA_RUNTIME_"))}
     assert selectors, "the host stack selects no plugin?"
     for key, value in selectors.items():
@@ -61,10 +67,14 @@ def test_the_image_vendors_every_harness_module_the_plugins_import() -> None:
         assert f"COPY {source.relative_to(ROOT)} {target}\n" in dockerfile(), name
 
 
-def test_the_container_limits_lambda_concurrency_like_the_host_stack(tmp_path: Path) -> None:
-    host_env = localstack_server(
-        tools.tools_layout(), port=4566, state_dir=tmp_path, lambda_concurrency=8
-    ).env
+def test_the_container_limits_lambda_concurrency_and_evaluates_alarms_like_the_host_stack(
+    tmp_path: Path,
+) -> None:
+    host_env = host_localstack_env(tmp_path)
     container_env = compose()["services"]["localstack"]["environment"]
-    for key in ("LAMBDA_LIMITS_CONCURRENT_EXECUTIONS", "LAMBDA_LIMITS_MINIMUM_UNRESERVED_CONCURRENCY"):
+    for key in (
+        "LAMBDA_LIMITS_CONCURRENT_EXECUTIONS",
+        "LAMBDA_LIMITS_MINIMUM_UNRESERVED_CONCURRENCY",
+        "CHAINPROBE_ALARM_EVALUATION_SECONDS",
+    ):
         assert key in host_env and key in container_env

@@ -13,7 +13,9 @@ from chainprobe.stacks.local.tools import Tools
 HOST_ENV_KEYS = ("PATH", "HOME", "LANG", "LC_ALL")
 
 
-def localstack_server(tools: Tools, *, port: int, state_dir: Path, lambda_concurrency: int) -> ServerProcess:
+def localstack_server(
+    tools: Tools, *, port: int, state_dir: Path, lambda_concurrency: int, alarm_evaluation_seconds: int
+) -> ServerProcess:
     """LocalStack's own runtime on the host, bound to 127.0.0.1, with chainprobe's plugins selected."""
     root = state_dir / "localstack"
     tmp = root / "tmp"
@@ -43,6 +45,8 @@ def localstack_server(tools: Tools, *, port: int, state_dir: Path, lambda_concur
             "LAMBDA_LIMITS_CONCURRENT_EXECUTIONS": str(lambda_concurrency),
             # AWS keeps 100 of 1000 unreserved; the same tenth leaves room for reserved concurrency.
             "LAMBDA_LIMITS_MINIMUM_UNRESERVED_CONCURRENCY": str(max(1, lambda_concurrency // 10)),
+            # Metric alarms (metric math included) and composite rules, evaluated by the plugin.
+            "CHAINPROBE_ALARM_EVALUATION_SECONDS": str(alarm_evaluation_seconds),
             "CHAINPROBE_LAMBDA_RUNTIMES": json.dumps(runtimes),
             "CHAINPROBE_LAMBDA_LOG_DIR": str(state_dir / "logs" / "lambda"),
             "AWS_ACCESS_KEY_ID": "test",

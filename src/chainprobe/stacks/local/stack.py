@@ -66,12 +66,17 @@ def default_lambda_concurrency() -> int:
     return max(8, 4 * (os.cpu_count() or 1))
 
 
+ALARM_EVALUATION_SECONDS = 10
+"""CloudWatch evaluates alarms each minute; locally a burst should move an alarm within seconds."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class LocalStackConfig:
     """How the local stack runs. Precedence: explicit argument, then environment, then default.
 
     Environment: CHAINPROBE_LOCALSTACK_PORT (4566), CHAINPROBE_COURIER_PORT (8089), CHAINPROBE_STATE_DIR,
-    CHAINPROBE_LAMBDA_CONCURRENCY (the account's concurrent executions, ``default_lambda_concurrency()``).
+    CHAINPROBE_LAMBDA_CONCURRENCY (the account's concurrent executions, ``default_lambda_concurrency()``),
+    CHAINPROBE_ALARM_EVALUATION_SECONDS (how often alarms are evaluated, ``ALARM_EVALUATION_SECONDS``).
     """
 
     localstack_port: int = field(default_factory=lambda: env_int("CHAINPROBE_LOCALSTACK_PORT", 4566))
@@ -83,6 +88,9 @@ class LocalStackConfig:
     containers: bool = False
     lambda_concurrency: int = field(
         default_factory=lambda: env_int("CHAINPROBE_LAMBDA_CONCURRENCY", default_lambda_concurrency())
+    )
+    alarm_evaluation_seconds: int = field(
+        default_factory=lambda: env_int("CHAINPROBE_ALARM_EVALUATION_SECONDS", ALARM_EVALUATION_SECONDS)
     )
     # Where the functions reach the courier: the host's WireMock, or the compose network's.
     function_courier_url: str | None = None
@@ -149,6 +157,7 @@ class LocalStack:
             port=self.config.localstack_port,
             state_dir=state_dir,
             lambda_concurrency=self.config.lambda_concurrency,
+            alarm_evaluation_seconds=self.config.alarm_evaluation_seconds,
         )
         wiremock = wiremock_server(
             layout,

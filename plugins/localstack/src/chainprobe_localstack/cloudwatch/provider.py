@@ -1,25 +1,39 @@
 """The ``cloudwatch:chainprobe`` provider (``PROVIDER_OVERRIDE_CLOUDWATCH=chainprobe``).
 
 LocalStack's v2 CloudWatch provider (alarms, dashboards, PutMetricData, ListMetrics, ...), with its
-storage read through :class:`~.store.MetricStore` (exact dimensions, percentiles) and GetMetricData
-answered by the metric-math evaluator (``metric_data.py``), so ``Expression`` queries work.
+storage read through :class:`~.store.MetricStore` (exact dimensions, percentiles), GetMetricData
+answered by the metric-math evaluator (``metric_data.py``), so ``Expression`` queries work, metric
+alarms (metric math included) evaluated each minute (``alarms.py``) and composite alarms judged by
+their whole rule (``alarm_rule.py``: AND, OR, NOT, ALARM/OK/INSUFFICIENT_DATA, TRUE/FALSE).
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
-from localstack.services.cloudwatch.provider_v2 import CloudwatchProvider
+from localstack.aws.api import RequestContext, handler
+from localstack.aws.api.cloudwatch import PutCompositeAlarmInput, StateValue
+from localstack.services.cloudwatch.models import LocalStackCompositeAlarm
+from localstack.services.cloudwatch.provider_v2 import _STORE_LOCK, CloudwatchProvider, ValidationException
 from localstack.services.plugins import Service, aws_provider
+from localstack.utils.aws import arns
+from localstack.utils.time import timestamp_millis
 
 from chainprobe_localstack.cloudwatch import metric_data
+from chainprobe_localstack.cloudwatch.alarm_rule import AlarmRuleError, parse_alarm_rule
+from chainprobe_localstack.cloudwatch.alarms import EachMinuteAlarmScheduler, evaluation_seconds
 from chainprobe_localstack.cloudwatch.store import MetricStore
+
+MAX_COMPOSITE_DEPTH = 10
+"""Composite alarms may watch composite alarms; a change travels up at most this many levels."""
 
 
 class MetricMathCloudwatchProvider(CloudwatchProvider):
-    """CloudWatch whose GetMetricData evaluates metric math."""
+    """CloudWatch whose GetMetricData evaluates metric math and whose alarms are all evaluated."""
 
     def __init__(self) -> None:
         super().__init__()
         self.cloudwatch_database = MetricStore()
+        self.alarm_scheduler = EachMinuteAlarmScheduler(evaluation_seconds())
 
     def on_after_state_reset(self) -> None:
         super().on_after_state_reset()
@@ -48,6 +62,72 @@ class MetricMathCloudwatchProvider(CloudwatchProvider):
             max_datapoints=max_datapoints,
             next_token=next_token,
         )
+
+    @handler("PutCompositeAlarm", expand=False)
+    def put_composite_alarm(self, context: RequestContext, request: PutCompositeAlarmInput) -> None:
+        """Refuses a rule CloudWatch would refuse; judges the new alarm at once, as CloudWatch does."""
+        try:
+            parse_alarm_rule(request["AlarmRule"])
+        except AlarmRuleError as error:
+            raise ValidationException(str(error)) from None
+        super().put_composite_alarm(context, request)
+        arn = arns.cloudwatch_alarm_arn(
+            request["AlarmName"], account_id=context.account_id, region_name=context.region
+        )
+        with _STORE_LOCK:
+            composite = self.get_store(context.account_id, context.region).alarms[arn]
+            self._evaluate_composite_alarm(context, composite, None)
+
+    def _validate_alarm_rule_expression(self, alarm_rule: str) -> list[str]:
+        try:
+            parse_alarm_rule(alarm_rule)
+        except AlarmRuleError as error:
+            return [str(error)]
+        return []
+
+    def _evaluate_composite_alarm(
+        self, context: RequestContext, composite_alarm: Any, triggering_alarm: Any, depth: int = 0
+    ) -> None:
+        store = self.get_store(context.account_id, context.region)
+        by_name = {a.alarm["AlarmName"]: a for a in store.alarms.values()}
+
+        def child(reference: str) -> Any:
+            return store.alarms.get(reference) or by_name.get(reference)
+
+        def state_of(reference: str) -> str:
+            found = child(reference)
+            return found.alarm["StateValue"] if found else StateValue.INSUFFICIENT_DATA
+
+        rule = parse_alarm_rule(composite_alarm.alarm["AlarmRule"])
+        new_state = StateValue.ALARM if rule.evaluate(state_of) else StateValue.OK
+        old_state = composite_alarm.alarm["StateValue"]
+        if new_state == old_state:
+            return
+        trigger = triggering_alarm or next((child(r) for r in rule.alarms() if child(r)), composite_alarm)
+        changed_at = trigger.alarm.get("StateTransitionedTimestamp") or trigger.alarm["StateUpdatedTimestamp"]
+        reason = (
+            f"{trigger.alarm['AlarmArn']} transitioned to {trigger.alarm['StateValue']} "
+            f"at {changed_at.strftime('%A %d %B, %Y %H:%M:%S %Z')}"
+        )
+        reason_data = {
+            "triggeringAlarms": [
+                {
+                    "arn": trigger.alarm["AlarmArn"],
+                    "state": {
+                        "value": trigger.alarm["StateValue"],
+                        "timestamp": timestamp_millis(changed_at),
+                    },
+                }
+            ]
+        }
+        composite_alarm.alarm["StateTransitionedTimestamp"] = datetime.now(UTC)
+        self._update_state(context, composite_alarm, new_state, reason, reason_data)
+        if composite_alarm.alarm["ActionsEnabled"]:
+            self._run_composite_alarm_actions(context, composite_alarm, old_state, trigger)
+        if depth < MAX_COMPOSITE_DEPTH:
+            for parent in [a for a in store.alarms.values() if isinstance(a, LocalStackCompositeAlarm)]:
+                if parent is not composite_alarm:
+                    self._evaluate_composite_alarm(context, parent, composite_alarm, depth + 1)
 
 
 @aws_provider(api="cloudwatch", name="chainprobe")
