@@ -71,30 +71,24 @@ class Not:
 
 
 @dataclass(frozen=True)
-class Both:
+class Junction:
+    """``left AND right`` or ``left OR right``."""
+
+    operator: str
     left: AlarmRule
     right: AlarmRule
 
     def evaluate(self, state_of: StateOf) -> bool:
-        return self.left.evaluate(state_of) and self.right.evaluate(state_of)
+        left = self.left.evaluate(state_of)
+        if self.operator == "AND":
+            return left and self.right.evaluate(state_of)
+        return left or self.right.evaluate(state_of)
 
     def alarms(self) -> tuple[str, ...]:
-        return _unique(self.left.alarms() + self.right.alarms())
+        return tuple(dict.fromkeys(self.left.alarms() + self.right.alarms()))
 
 
-@dataclass(frozen=True)
-class Either:
-    left: AlarmRule
-    right: AlarmRule
-
-    def evaluate(self, state_of: StateOf) -> bool:
-        return self.left.evaluate(state_of) or self.right.evaluate(state_of)
-
-    def alarms(self) -> tuple[str, ...]:
-        return _unique(self.left.alarms() + self.right.alarms())
-
-
-AlarmRule = Constant | StateIs | Not | Both | Either
+AlarmRule = Constant | StateIs | Not | Junction
 
 
 def parse_alarm_rule(text: str) -> AlarmRule:
@@ -109,20 +103,13 @@ def parse_alarm_rule(text: str) -> AlarmRule:
     return rule
 
 
-def _unique(names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(names))
-
-
 class _Parser:
     def __init__(self, text: str) -> None:
         self._text = text
         self._at = 0
 
     def rule(self) -> AlarmRule:
-        left = self._conjunction()
-        while self._keyword("OR"):
-            left = Either(left, self._conjunction())
-        return left
+        return self._joined("OR", self._conjunction)
 
     def expect_end(self) -> None:
         self._skip_space()
@@ -130,9 +117,12 @@ class _Parser:
             raise self._error("expected AND, OR or the end of the rule")
 
     def _conjunction(self) -> AlarmRule:
-        left = self._operand()
-        while self._keyword("AND"):
-            left = Both(left, self._operand())
+        return self._joined("AND", self._operand)
+
+    def _joined(self, operator: str, operand: Callable[[], AlarmRule]) -> AlarmRule:
+        left = operand()
+        while self._keyword(operator):
+            left = Junction(operator, left, operand())
         return left
 
     def _operand(self) -> AlarmRule:
