@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from chainprobe import __version__
-from chainprobe.cli import alarm_commands, fault_commands, load_commands, run_commands, stack_commands
+from chainprobe.cli import (
+    alarm_commands,
+    deploy_commands,
+    fault_commands,
+    load_commands,
+    run_commands,
+    stack_commands,
+)
 from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.drive.canary import FaultMarkerError
 from chainprobe.drive.load.exceptions import DriverError, RemoteTargetError, ShapeError
@@ -19,7 +26,14 @@ from chainprobe.spec.exceptions import SpecError
 from chainprobe.stacks.exceptions import StackError, ToolMissingError
 from chainprobe.target import TargetConfigError
 
-COMMAND_GROUPS = (stack_commands, run_commands, load_commands, fault_commands, alarm_commands)
+COMMAND_GROUPS = (
+    stack_commands,
+    deploy_commands,
+    run_commands,
+    load_commands,
+    fault_commands,
+    alarm_commands,
+)
 
 
 class ArgumentParser(argparse.ArgumentParser):

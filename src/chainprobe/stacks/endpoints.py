@@ -23,6 +23,19 @@ class StackEndpoints:
     def to_dict(self) -> dict[str, str | None]:
         return asdict(self)
 
+    def to_environment(self) -> dict[str, str]:
+        """The variables :meth:`from_environment` (and a run's target) read back, e.g. for ``$GITHUB_ENV``."""
+        variables = {
+            "CHAINPROBE_API_URL": self.api_url,
+            "CHAINPROBE_COURIER_URL": self.courier_url,
+            "CHAINPROBE_TABLE": self.table,
+            "CHAINPROBE_BUS": self.bus,
+            "AWS_REGION": self.region,
+        }
+        if self.aws_endpoint_url:
+            variables["CHAINPROBE_AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+        return variables
+
     @classmethod
     def from_environment(cls) -> StackEndpoints | None:
         """Endpoints given by ``CHAINPROBE_API_URL`` and friends, e.g. for a staging canary."""

@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 
 from chainprobe.stacks import paths
 from chainprobe.stacks.clients import AwsClients
+from chainprobe.stacks.endpoints import StackEndpoints
 from chainprobe.stacks.exceptions import DeployError, ToolInstallError
 
 STACK_NAME = "chainprobe-orders"
@@ -59,6 +60,17 @@ class DeployedChain:
         if clients.endpoint_url:
             return f"{clients.endpoint_url}/_aws/execute-api/{api_id}/prod"
         return f"https://{api_id}.execute-api.{clients.region}.amazonaws.com/prod"
+
+    def endpoints(self, clients: AwsClients, *, courier_url: str) -> StackEndpoints:
+        """Where the harness reaches this chain (``courier_url``: the courier as seen from here)."""
+        return StackEndpoints(
+            api_url=self.api_url(clients),
+            aws_endpoint_url=clients.endpoint_url,
+            region=clients.region,
+            courier_url=courier_url,
+            table=self.outputs["TableName"],
+            bus=self.outputs["BusName"],
+        )
 
 
 def dependencies_dir(say: Callable[[str], None]) -> Path:
@@ -109,9 +121,14 @@ def function_zip(function_dir: Path, deps: Path, shared: Path | None = None) -> 
     return buffer.getvalue()
 
 
-def artifact_bucket(clients: AwsClients) -> str:
+def artifact_bucket_name(clients: AwsClients) -> str:
     account = clients.client("sts").get_caller_identity()["Account"]
-    bucket = f"chainprobe-artifacts-{account}-{clients.region}"
+    return f"chainprobe-artifacts-{account}-{clients.region}"
+
+
+def artifact_bucket(clients: AwsClients) -> str:
+    """The artifact bucket of this account and region, created when missing."""
+    bucket = artifact_bucket_name(clients)
     s3 = clients.client("s3")
     try:
         s3.head_bucket(Bucket=bucket)
@@ -121,6 +138,25 @@ def artifact_bucket(clients: AwsClients) -> str:
             create["CreateBucketConfiguration"] = {"LocationConstraint": clients.region}
         s3.create_bucket(**create)
     return bucket
+
+
+def delete_artifacts(clients: AwsClients) -> int:
+    """Deletes the chain's deployment packages, and the artifact bucket once empty; returns how many."""
+    bucket = artifact_bucket_name(clients)
+    s3 = clients.client("s3")
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError:
+        return 0
+    deleted = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="chain/"):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+            deleted += len(keys)
+    if not s3.list_objects_v2(Bucket=bucket, MaxKeys=1).get("KeyCount"):
+        s3.delete_bucket(Bucket=bucket)
+    return deleted
 
 
 def upload_functions(clients: AwsClients, bucket: str, say: Callable[[str], None]) -> dict[str, str]:

@@ -184,14 +184,7 @@ class LocalStack:
             ),
             say=self.say,
         )
-        endpoints = StackEndpoints(
-            api_url=deployed.api_url(self.clients),
-            aws_endpoint_url=self.config.aws_endpoint_url,
-            region=REGION,
-            courier_url=self.config.courier_url,
-            table=deployed.outputs["TableName"],
-            bus=deployed.outputs["BusName"],
-        )
+        endpoints = deployed.endpoints(self.clients, courier_url=self.config.courier_url)
         send_smoke_order(endpoints, self.clients, timeout=self.config.smoke_timeout)
         state = StackState(
             endpoints=endpoints,
