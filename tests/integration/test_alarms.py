@@ -359,7 +359,7 @@ def test_a_handler_500_burst_crosses_the_page_fast_threshold_on_both_windows(
 def test_a_composite_alarm_is_in_alarm_only_while_its_whole_rule_holds(target: Target) -> None:
     cloudwatch = target.clients.client("cloudwatch")
     prefix = f"cp-rule-{uuid.uuid4().hex[:8]}"
-    a, b, both, either = (f"{prefix}-{name}" for name in ("a", "b", "both", "either"))
+    a, b, both, either, top = (f"{prefix}-{name}" for name in ("a", "b", "both", "either", "top"))
     for name in (a, b):  # no data, and missing data ignored: only SetAlarmState moves them
         cloudwatch.put_metric_alarm(
             AlarmName=name,
@@ -375,17 +375,26 @@ def test_a_composite_alarm_is_in_alarm_only_while_its_whole_rule_holds(target: T
     cloudwatch.put_composite_alarm(AlarmName=both, AlarmRule=f'ALARM("{a}") AND ALARM({b})')
     arn_of_a = cloudwatch.describe_alarms(AlarmNames=[a])["MetricAlarms"][0]["AlarmArn"]
     cloudwatch.put_composite_alarm(AlarmName=either, AlarmRule=f'ALARM("{arn_of_a}") OR ALARM({b})')
+    cloudwatch.put_composite_alarm(AlarmName=top, AlarmRule=f"ALARM({both}) AND NOT OK({either})")
     try:
-        assert wait_for_states(target, {both: "OK", either: "OK"}, timeout=0) == {both: "OK", either: "OK"}
+        composites = (both, either, top)
+        assert wait_for_states(target, dict.fromkeys(composites, "OK"), timeout=0) == dict.fromkeys(
+            composites, "OK"
+        )
 
-        steps = [((a, "ALARM"), "OK", "ALARM"), ((b, "ALARM"), "ALARM", "ALARM"), ((a, "OK"), "OK", "ALARM")]
-        for (name, state), want_both, want_either in steps:
+        steps = [
+            ((a, "ALARM"), ("OK", "ALARM", "OK")),
+            ((b, "ALARM"), ("ALARM", "ALARM", "ALARM")),  # top follows its child composite
+            ((a, "OK"), ("OK", "ALARM", "OK")),
+        ]
+        for (name, state), wanted in steps:
             cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
-            seen = wait_for_states(target, {both: want_both, either: want_either}, timeout=0)
-            assert seen == {both: want_both, either: want_either}, (name, state)
+            seen = wait_for_states(target, dict(zip(composites, wanted, strict=True)), timeout=0)
+            assert seen == dict(zip(composites, wanted, strict=True)), (name, state)
 
         with pytest.raises(ClientError, match="unsupported function or keyword 'AT_LEAST'"):
             cloudwatch.put_composite_alarm(AlarmName=f"{prefix}-bad", AlarmRule=f"AT_LEAST(1, ALARM, ({a}))")
     finally:
+        cloudwatch.delete_alarms(AlarmNames=[top])
         cloudwatch.delete_alarms(AlarmNames=[both, either])
         cloudwatch.delete_alarms(AlarmNames=[a, b])

@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 from urllib.parse import urlsplit
 
 from chainprobe.cli.exit_codes import ExitCode
+from chainprobe.cli.stack_commands import say
 from chainprobe.stacks.clients import AwsClients
 from chainprobe.stacks.reference_chain import STACK_NAME, ChainParameters, ChainStack, delete_artifacts
-
-
-def say(message: str) -> None:
-    print(f"chainprobe: {message}", file=sys.stderr, flush=True)
 
 
 def http_url(value: str) -> str:

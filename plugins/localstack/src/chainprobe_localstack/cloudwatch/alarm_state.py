@@ -29,7 +29,6 @@ COMPARISONS: dict[str, tuple[Callable[[float, float], bool], str]] = {
     "LessThanThreshold": (operator.lt, "less than"),
     "LessThanOrEqualToThreshold": (operator.le, "less than or equal to"),
 }
-TREATMENTS = ("missing", "ignore", "breaching", "notBreaching")
 DEFAULT_PERIOD = 60
 EXTRA_PERIODS = 2
 """How many periods before the last N the evaluation range reaches back (CloudWatch: "more than N")."""

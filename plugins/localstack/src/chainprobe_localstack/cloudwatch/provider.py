@@ -104,30 +104,27 @@ class MetricMathCloudwatchProvider(CloudwatchProvider):
         if new_state == old_state:
             return
         trigger = triggering_alarm or next((child(r) for r in rule.alarms() if child(r)), composite_alarm)
-        changed_at = trigger.alarm.get("StateTransitionedTimestamp") or trigger.alarm["StateUpdatedTimestamp"]
-        reason = (
-            f"{trigger.alarm['AlarmArn']} transitioned to {trigger.alarm['StateValue']} "
-            f"at {changed_at.strftime('%A %d %B, %Y %H:%M:%S %Z')}"
-        )
-        reason_data = {
-            "triggeringAlarms": [
-                {
-                    "arn": trigger.alarm["AlarmArn"],
-                    "state": {
-                        "value": trigger.alarm["StateValue"],
-                        "timestamp": timestamp_millis(changed_at),
-                    },
-                }
-            ]
-        }
+        reason, reason_data = _triggered_by(trigger)
         composite_alarm.alarm["StateTransitionedTimestamp"] = datetime.now(UTC)
         self._update_state(context, composite_alarm, new_state, reason, reason_data)
         if composite_alarm.alarm["ActionsEnabled"]:
             self._run_composite_alarm_actions(context, composite_alarm, old_state, trigger)
         if depth < MAX_COMPOSITE_DEPTH:
+            names = {composite_alarm.alarm["AlarmName"], composite_alarm.alarm["AlarmArn"]}
             for parent in [a for a in store.alarms.values() if isinstance(a, LocalStackCompositeAlarm)]:
-                if parent is not composite_alarm:
+                if names & set(parse_alarm_rule(parent.alarm["AlarmRule"]).alarms()):
                     self._evaluate_composite_alarm(context, parent, composite_alarm, depth + 1)
+
+
+def _triggered_by(trigger: Any) -> tuple[str, dict[str, Any]]:
+    """A composite's StateReason and StateReasonData, naming the alarm whose change moved it."""
+    changed_at = trigger.alarm.get("StateTransitionedTimestamp") or trigger.alarm["StateUpdatedTimestamp"]
+    reason = (
+        f"{trigger.alarm['AlarmArn']} transitioned to {trigger.alarm['StateValue']} "
+        f"at {changed_at.strftime('%A %d %B, %Y %H:%M:%S %Z')}"
+    )
+    state = {"value": trigger.alarm["StateValue"], "timestamp": timestamp_millis(changed_at)}
+    return reason, {"triggeringAlarms": [{"arn": trigger.alarm["AlarmArn"], "state": state}]}
 
 
 @aws_provider(api="cloudwatch", name="chainprobe")
