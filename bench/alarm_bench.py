@@ -19,9 +19,7 @@ Prints its figures; it asserts nothing (speed is measured here, not in tests).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import threading
 import time
 import uuid
@@ -29,13 +27,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from stack_bench import cpu_seconds, free_port
+from own_stack import own_stack
+from stack_bench import cpu_seconds
 
 from chainprobe.drive.canary import FaultPlan
 from chainprobe.pipeline import run_canary
 from chainprobe.report.alarms import generate_alarms
-from chainprobe.spec.variables import ENDPOINT_NAMES, ENV_PREFIX, endpoint_variables
-from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 from chainprobe.target import Target
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,71 +112,60 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=3)
     args = parser.parse_args()
 
-    for name in ENDPOINT_NAMES:  # the bench's own stack, not whatever the shell points at
-        os.environ.pop(f"{ENV_PREFIX}{name.upper()}", None)
-    with tempfile.TemporaryDirectory(prefix="chainprobe-alarm-bench-") as state:
-        os.environ["CHAINPROBE_LEDGER"] = str(Path(state) / "ledger.sqlite")
-        config = LocalStackConfig(
-            localstack_port=free_port(), courier_port=free_port(), state_dir=Path(state)
+    with own_stack("alarm-bench") as own:
+        stack, target = own.stack, own.target()
+        localstack_pid = stack.servers()[0].pid()
+        assert localstack_pid is not None
+        without = idle_cores(localstack_pid, args.idle_seconds)
+
+        prefix = f"cp-bench-{uuid.uuid4().hex[:6]}"
+        plan, inbox = deploy_alarms(target, prefix)
+        names = [f"{prefix}-{w.name_suffix}" for w in plan.window_alarms()]
+        alarms = target.clients.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+        time.sleep(stack.config.alarm_evaluation_seconds)  # every alarm evaluated once
+        with_alarms = idle_cores(localstack_pid, args.idle_seconds)
+        print(
+            f"LocalStack idle CPU: {without:.3f} cores without alarms, {with_alarms:.3f} with "
+            f"{len(alarms)} metric-math alarms + {len(plan.burn_rate_alarms)} composites "
+            f"(evaluated every {stack.config.alarm_evaluation_seconds} s)"
         )
-        stack = LocalStack(config, say=lambda _m: None)
-        try:
-            stack.up()
-            target = Target(name="local", endpoints=endpoint_variables(stack.status()), clients=stack.clients)
-            localstack_pid = stack.servers()[0].pid()
-            assert localstack_pid is not None
-            without = idle_cores(localstack_pid, args.idle_seconds)
+        reads = [read_seconds(target, alarm) * 1000 for alarm in alarms for _ in range(args.reads)]
+        print(
+            f"one evaluation's GetMetricData: median {statistics.median(reads):.1f} ms, "
+            f"max {max(reads):.1f} ms ({len(reads)} reads)"
+        )
 
-            prefix = f"cp-bench-{uuid.uuid4().hex[:6]}"
-            plan, inbox = deploy_alarms(target, prefix)
-            names = [f"{prefix}-{w.name_suffix}" for w in plan.window_alarms()]
-            alarms = target.clients.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
-            time.sleep(config.alarm_evaluation_seconds)  # every alarm evaluated once
-            with_alarms = idle_cores(localstack_pid, args.idle_seconds)
-            print(
-                f"LocalStack idle CPU: {without:.3f} cores without alarms, {with_alarms:.3f} with "
-                f"{len(alarms)} metric-math alarms + {len(plan.burn_rate_alarms)} composites "
-                f"(evaluated every {config.alarm_evaluation_seconds} s)"
-            )
-            reads = [read_seconds(target, alarm) * 1000 for alarm in alarms for _ in range(args.reads)]
-            print(
-                f"one evaluation's GetMetricData: median {statistics.median(reads):.1f} ms, "
-                f"max {max(reads):.1f} ms ({len(reads)} reads)"
-            )
-
-            [page_fast] = [
-                b for b in plan.burn_rate_alarms if (b.source.key, b.tier.name) == ("sli", "page-fast")
-            ]
-            marks: dict[str, float] = {}
-            stop = threading.Event()
-            composite = f"{prefix}-{page_fast.name_suffix}"
-            watcher = threading.Thread(target=watch_page, args=(target, composite, inbox, marks, stop))
-            started = time.monotonic()
-            watcher.start()
-            outcome = run_canary(
-                spec_path=SPEC,
-                count=args.burst,
-                rate=10.0,
-                report_dir=None,
-                say=lambda _m: None,
-                target=target,
-                fault_plan=FaultPlan(faults=("handler-500",), every=1),
-                publish_metrics=False,
-                metric_math=False,
-            )
-            watcher.join(timeout=120)
-            stop.set()
-            sent = args.burst / 10.0
-            print(
-                f"burst: {outcome.report.sli.chain.bad}/{args.burst} orders bad (handler-500), sent over "
-                f"{sent:.1f} s; page-fast composite ALARM after "
-                + (f"{marks['alarm'] - started:.1f} s" if "alarm" in marks else "never (120 s)")
-                + ", page message after "
-                + (f"{marks['page'] - started:.1f} s" if "page" in marks else "never (120 s)")
-                + " (from the first order)"
-            )
-        finally:
-            stack.down()
+        [page_fast] = [
+            b for b in plan.burn_rate_alarms if (b.source.key, b.tier.name) == ("sli", "page-fast")
+        ]
+        marks: dict[str, float] = {}
+        stop = threading.Event()
+        composite = f"{prefix}-{page_fast.name_suffix}"
+        watcher = threading.Thread(target=watch_page, args=(target, composite, inbox, marks, stop))
+        started = time.monotonic()
+        watcher.start()
+        outcome = run_canary(
+            spec_path=SPEC,
+            count=args.burst,
+            rate=10.0,
+            report_dir=None,
+            say=lambda _m: None,
+            target=target,
+            fault_plan=FaultPlan(faults=("handler-500",), every=1),
+            publish_metrics=False,
+            metric_math=False,
+        )
+        watcher.join(timeout=120)
+        stop.set()
+        sent = args.burst / 10.0
+        print(
+            f"burst: {outcome.report.sli.chain.bad}/{args.burst} orders bad (handler-500), sent over "
+            f"{sent:.1f} s; page-fast composite ALARM after "
+            + (f"{marks['alarm'] - started:.1f} s" if "alarm" in marks else "never (120 s)")
+            + ", page message after "
+            + (f"{marks['page'] - started:.1f} s" if "page" in marks else "never (120 s)")
+            + " (from the first order)"
+        )
 
 
 if __name__ == "__main__":

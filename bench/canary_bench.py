@@ -24,10 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -38,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from own_stack import own_stack
+
 from chainprobe.drive.canary import Canary
 from chainprobe.ledger.model import OrderRecord, Verdict
 from chainprobe.ledger.store import Ledger
@@ -45,8 +44,6 @@ from chainprobe.pipeline import open_ledger, run_canary, verifier_for
 from chainprobe.spec import load_spec
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.template import render
-from chainprobe.spec.variables import ENDPOINT_NAMES, ENV_PREFIX, endpoint_variables
-from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 from chainprobe.target import Target
 from chainprobe.verify.courier import CourierJournal
 from chainprobe.verify.verdict import OrderJudge
@@ -56,12 +53,6 @@ SPEC = ROOT / "probes" / "orders.yaml"
 AWS_SERVICES = ("sts", "dynamodb", "sqs", "events", "cloudwatch")
 JOURNAL = "courier:journal"
 POLL_INTERVAL = 0.5  # RunVerifier's default pause between passes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class CallCounter:
@@ -255,25 +246,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    for name in ENDPOINT_NAMES:  # the bench's own stack, not whatever the shell points at
-        os.environ.pop(f"{ENV_PREFIX}{name.upper()}", None)
-    with tempfile.TemporaryDirectory(prefix="chainprobe-canary-bench-") as state:
-        os.environ["CHAINPROBE_LEDGER"] = str(Path(state) / "ledger.sqlite")
-        config = LocalStackConfig(
-            localstack_port=free_port(), courier_port=free_port(), state_dir=Path(state) / "stack"
-        )
-        stack = LocalStack(config, say=lambda _m: None)
-        try:
-            stack.up()
-            target = Target(name="local", endpoints=endpoint_variables(stack.status()), clients=stack.clients)
-            counter = CallCounter()
-            counter.hook(target)
-            canary_run(target, SPEC, 4, 4.0, counter)  # warm-up: function environments, capture rule
+    with own_stack("canary-bench") as own:
+        target = own.target()
+        counter = CallCounter()
+        counter.hook(target)
+        canary_run(target, SPEC, 4, 4.0, counter)  # warm-up: function environments, capture rule
 
-            runs = [canary_run(target, SPEC, args.count, args.rate, counter) for _ in range(args.runs)]
-            naive, naive_good = naive_run(target, SPEC, args.count, args.rate, counter)
-        finally:
-            stack.down()
+        runs = [canary_run(target, SPEC, args.count, args.rate, counter) for _ in range(args.runs)]
+        naive, naive_good = naive_run(target, SPEC, args.count, args.rate, counter)
 
     total = sum((r.calls for r in runs), Counter())
     verified = sum(r.verified for r in runs)

@@ -26,19 +26,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psutil
+from own_stack import own_stack
 
 from chainprobe.drive.load import DriverProcesses, LoadShape, LoadSummary, RunContext, Stage
 from chainprobe.ledger.store import Ledger
-from chainprobe.spec.variables import ENDPOINT_NAMES, ENV_PREFIX, endpoint_variables
-from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
+from chainprobe.spec.variables import endpoint_variables
+from chainprobe.stacks.local.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "probes" / "orders.yaml"
@@ -52,12 +51,6 @@ STUB = {
     },
 }
 COOLDOWN_S = 5.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -188,55 +181,46 @@ def main() -> None:
     client_rates = [float(r) for r in args.client_rates.split(",") if r]
     chain_rates = [float(r) for r in args.chain_rates.split(",") if r]
 
-    for name in ENDPOINT_NAMES:  # the bench's own stack, not whatever the shell points at
-        os.environ.pop(f"{ENV_PREFIX}{name.upper()}", None)
     steps: list[Step] = []
-    with tempfile.TemporaryDirectory(prefix="chainprobe-load-bench-") as state:
-        config = LocalStackConfig(
-            localstack_port=free_port(), courier_port=free_port(), state_dir=Path(state) / "stack"
-        )
-        stack = LocalStack(config, say=lambda _m: None)
-        try:
-            stack.up()
-            endpoints = endpoint_variables(stack.status())
-            courier = str(endpoints["courier_url"])
-            httpx.post(f"{courier}/__admin/mappings", json=STUB, timeout=10).raise_for_status()
-            stub = {**endpoints, "api_url": f"{courier}/bench"}
-            with Ledger(Path(state) / "ledger.sqlite") as ledger:
-                folder = Path(state) / "load"
-                # The stub answers at once: 2 s of answer time per user is plenty. The chain may take
-                # up to its API deadline: users for 10 s each, as the shipped shapes have.
-                plan = (("stub", client_rates, stub, 2.0), ("chain", chain_rates, endpoints, 10.0))
-                for target, rates, where, users_per_rate in plan:
-                    if target == "chain":  # warm the functions up first: no cold start in the figures
-                        run_step(
+    with own_stack("load-bench") as own:
+        stack, state = own.stack, own.state
+        endpoints = endpoint_variables(stack.status())
+        courier = str(endpoints["courier_url"])
+        httpx.post(f"{courier}/__admin/mappings", json=STUB, timeout=10).raise_for_status()
+        stub = {**endpoints, "api_url": f"{courier}/bench"}
+        with Ledger(Path(state) / "ledger.sqlite") as ledger:
+            folder = Path(state) / "load"
+            # The stub answers at once: 2 s of answer time per user is plenty. The chain may take
+            # up to its API deadline: users for 10 s each, as the shipped shapes have.
+            plan = (("stub", client_rates, stub, 2.0), ("chain", chain_rates, endpoints, 10.0))
+            for target, rates, where, users_per_rate in plan:
+                if target == "chain":  # warm the functions up first: no cold start in the figures
+                    run_step(
+                        stack=stack,
+                        endpoints=where,
+                        target="warm-up",
+                        workers=0,
+                        rate=min(rates),
+                        seconds=args.step_seconds,
+                        ledger=ledger,
+                        folder=folder,
+                        users_per_rate=users_per_rate,
+                    )
+                for workers in (0, 2):
+                    for rate in rates:
+                        step = run_step(
                             stack=stack,
                             endpoints=where,
-                            target="warm-up",
-                            workers=0,
-                            rate=min(rates),
+                            target=target,
+                            workers=workers,
+                            rate=rate,
                             seconds=args.step_seconds,
                             ledger=ledger,
                             folder=folder,
                             users_per_rate=users_per_rate,
                         )
-                    for workers in (0, 2):
-                        for rate in rates:
-                            step = run_step(
-                                stack=stack,
-                                endpoints=where,
-                                target=target,
-                                workers=workers,
-                                rate=rate,
-                                seconds=args.step_seconds,
-                                ledger=ledger,
-                                folder=folder,
-                                users_per_rate=users_per_rate,
-                            )
-                            steps.append(step)
-                            print(f"{target:<5}{step.row()}", flush=True)
-        finally:
-            stack.down()
+                        steps.append(step)
+                        print(f"{target:<5}{step.row()}", flush=True)
 
     print()
     print(f"load bench: constant-rate steps of {args.step_seconds:g} s, {os.cpu_count()} CPUs, Locust driver")

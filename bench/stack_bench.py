@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import tempfile
 import threading
 import time
 import uuid
@@ -27,18 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
-from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
+from own_stack import own_stack
 
 LATENCY_OBJECTIVE_MS = 800.0
 RECOVERY_RATE = 4.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def process_tree(root: int) -> list[int]:
@@ -136,46 +127,40 @@ def main() -> None:
     parser.add_argument("--step-seconds", type=float, default=20.0)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="chainprobe-bench-") as state:
-        config = LocalStackConfig(
-            localstack_port=free_port(), courier_port=free_port(), state_dir=Path(state)
-        )
-        stack = LocalStack(config, say=lambda _m: None)
-        try:
-            started = time.monotonic()
-            endpoints = stack.up()
-            cold = time.monotonic() - started
-            started = time.monotonic()
-            stack.up()
-            warm = time.monotonic() - started
-            print(f"cold up:             {cold:6.1f} s (tools already installed)")
-            print(f"up on running stack: {warm:6.1f} s")
+    with own_stack("stack-bench", start=False) as own:
+        stack = own.stack
+        started = time.monotonic()
+        endpoints = stack.up()
+        cold = time.monotonic() - started
+        started = time.monotonic()
+        stack.up()
+        warm = time.monotonic() - started
+        print(f"cold up:             {cold:6.1f} s (tools already installed)")
+        print(f"up on running stack: {warm:6.1f} s")
 
-            localstack, wiremock = stack.servers()
-            roots = [pid for pid in (localstack.pid(), wiremock.pid()) if pid is not None]
-            run_step(endpoints.api_url, 2, 5, [])  # warm the function environments
-            print(f"{'rate/s':>7} {'sent':>5} {'201':>5} {'p50 ms':>7} {'p95 ms':>7} {'cpu cores':>9}  holds")
-            best = 0.0
-            for rate in (float(r) for r in args.rates.split(",")):
-                pids = [pid for root in roots for pid in process_tree(root)]
-                step = run_step(endpoints.api_url, rate, args.step_seconds, pids)
-                print(
-                    f"{step.rate:7.1f} {step.sent:5d} {step.created:5d} {step.p50_ms:7.0f} "
-                    f"{step.p95_ms:7.0f} {step.cpu_cores:9.2f}  {'yes' if step.holds else 'no'}"
-                )
-                if not step.holds:
-                    break
-                best = step.rate
-            print(f"sustained rate (all created, API p95 <= {LATENCY_OBJECTIVE_MS:.0f} ms): {best:g}/s")
-            # Does the stack come back once the overload stops? (Without a concurrency limit it did not.)
-            time.sleep(5)
-            after = run_step(endpoints.api_url, RECOVERY_RATE, args.step_seconds, [])
+        localstack, wiremock = stack.servers()
+        roots = [pid for pid in (localstack.pid(), wiremock.pid()) if pid is not None]
+        run_step(endpoints.api_url, 2, 5, [])  # warm the function environments
+        print(f"{'rate/s':>7} {'sent':>5} {'201':>5} {'p50 ms':>7} {'p95 ms':>7} {'cpu cores':>9}  holds")
+        best = 0.0
+        for rate in (float(r) for r in args.rates.split(",")):
+            pids = [pid for root in roots for pid in process_tree(root)]
+            step = run_step(endpoints.api_url, rate, args.step_seconds, pids)
             print(
-                f"after the last step, at {RECOVERY_RATE:g}/s: {after.created}/{after.sent} created, "
-                f"p95 {after.p95_ms:.0f} ms ({'recovered' if after.holds else 'NOT recovered'})"
+                f"{step.rate:7.1f} {step.sent:5d} {step.created:5d} {step.p50_ms:7.0f} "
+                f"{step.p95_ms:7.0f} {step.cpu_cores:9.2f}  {'yes' if step.holds else 'no'}"
             )
-        finally:
-            stack.down()
+            if not step.holds:
+                break
+            best = step.rate
+        print(f"sustained rate (all created, API p95 <= {LATENCY_OBJECTIVE_MS:.0f} ms): {best:g}/s")
+        # Does the stack come back once the overload stops? (Without a concurrency limit it did not.)
+        time.sleep(5)
+        after = run_step(endpoints.api_url, RECOVERY_RATE, args.step_seconds, [])
+        print(
+            f"after the last step, at {RECOVERY_RATE:g}/s: {after.created}/{after.sent} created, "
+            f"p95 {after.p95_ms:.0f} ms ({'recovered' if after.holds else 'NOT recovered'})"
+        )
 
 
 if __name__ == "__main__":
