@@ -2,7 +2,7 @@
 
 LocalStack's scheduler judges only single-metric alarms (a metric-math alarm stays INSUFFICIENT_DATA
 forever) and runs each one every ``Period * EvaluationPeriods`` (an alarm on a 1-hour window would
-notice a burst up to an hour late). :class:`EachMinuteAlarmScheduler` keeps LocalStack's scheduler
+notice a burst up to an hour late). :class:`MetricMathAlarmScheduler` keeps LocalStack's scheduler
 thread and bookkeeping and replaces what it runs: every alarm — its ``Metrics`` list, or its one
 metric turned into a MetricStat query — is read with GetMetricData over its evaluation range (so the
 metric-math evaluator serves both) and judged by :mod:`.alarm_state`. The state changes through
@@ -46,7 +46,7 @@ def evaluation_seconds() -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_EVALUATION_SECONDS
 
 
-class EachMinuteAlarmScheduler(AlarmScheduler):
+class MetricMathAlarmScheduler(AlarmScheduler):
     """LocalStack's alarm scheduler, running :func:`evaluate_alarm` for every metric alarm."""
 
     def __init__(self, interval_seconds: int) -> None:

@@ -20,7 +20,7 @@ from localstack.utils.time import timestamp_millis
 
 from chainprobe_localstack.cloudwatch import metric_data
 from chainprobe_localstack.cloudwatch.alarm_rule import AlarmRuleError, parse_alarm_rule
-from chainprobe_localstack.cloudwatch.alarms import EachMinuteAlarmScheduler, evaluation_seconds
+from chainprobe_localstack.cloudwatch.alarms import MetricMathAlarmScheduler, evaluation_seconds
 from chainprobe_localstack.cloudwatch.store import MetricStore
 
 MAX_COMPOSITE_DEPTH = 10
@@ -33,7 +33,7 @@ class MetricMathCloudwatchProvider(CloudwatchProvider):
     def __init__(self) -> None:
         super().__init__()
         self.cloudwatch_database = MetricStore()
-        self.alarm_scheduler = EachMinuteAlarmScheduler(evaluation_seconds())
+        self.alarm_scheduler = MetricMathAlarmScheduler(evaluation_seconds())
 
     def on_after_state_reset(self) -> None:
         super().on_after_state_reset()
