@@ -178,13 +178,16 @@ def test_strict_fails_the_request_and_naive_hides_a_failed_publish(local_stack: 
 
 @contextmanager
 def sleepy_function(running: RunningStack, *, timeout: int) -> Iterator[str]:
-    """A function that sleeps ``event["sleep"]`` seconds and answers "awake"; deleted afterwards."""
+    """A function that prints ``event["say"]`` (when given), sleeps ``event["sleep"]`` seconds and answers
+    "awake"; deleted afterwards."""
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr(
             "sleepy.py",
             "import time\n\n"
             "def handler(event, context):\n"
+            "    if 'say' in event:\n"
+            "        print(event['say'])\n"
             "    time.sleep(event.get('sleep', 0))\n"
             "    return 'awake'\n",
         )
@@ -207,9 +210,10 @@ def sleepy_function(running: RunningStack, *, timeout: int) -> Iterator[str]:
 
 def test_a_function_past_its_timeout_is_stopped_and_reported(local_stack: RunningStack) -> None:
     lam = local_stack.clients.client("lambda")
+    said = f"going to sleep {uuid.uuid4().hex}"
     with sleepy_function(local_stack, timeout=2) as name:
         started = time.monotonic()
-        slow = lam.invoke(FunctionName=name, Payload=json.dumps({"sleep": 10}))
+        slow = lam.invoke(FunctionName=name, Payload=json.dumps({"say": said, "sleep": 10}))
         elapsed = time.monotonic() - started
         after = lam.invoke(FunctionName=name, Payload=json.dumps({"sleep": 0}))
 
@@ -220,6 +224,22 @@ def test_a_function_past_its_timeout_is_stopped_and_reported(local_stack: Runnin
     assert elapsed < 8, f"the invocation was not cut at its timeout ({elapsed:.1f} s)"
     assert "FunctionError" not in after
     assert json.loads(after["Payload"].read()) == "awake"
+    # As on AWS, what the handler printed is in its log group, followed by the timeout line.
+    logs = local_stack.clients.client("logs")
+
+    def logged() -> list[str]:
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+        return [e["message"].rstrip("\n") for e in events]
+
+    assert wait_for(lambda: any("Task timed out after 2.00 seconds" in m for m in logged()), timeout=20)
+    messages = logged()
+    printed = messages.index(said)
+    timed_out = next(i for i, m in enumerate(messages) if "Task timed out after 2.00 seconds" in m)
+    assert printed < timed_out, messages
+    assert any(m.startswith("REPORT RequestId:") and "Status: timeout" in m for m in messages), messages
 
 
 def test_past_the_account_concurrency_invocations_are_throttled_at_once_and_the_stack_recovers(

@@ -10,7 +10,10 @@ Each invocation also feeds the AWS/Lambda ``Duration`` and ``ConcurrentExecution
 
 Unlike LocalStack's own Docker runtime, the function timeout is enforced here: an invocation that
 outlives its function's timeout is answered with ``Sandbox.Timedout`` and the process is replaced
-by a fresh one (a new init, as on AWS).
+by a fresh one (a new init, as on AWS). What the handler had printed by then goes to the function's
+log group all the same, followed by the timeout line and the REPORT line AWS writes
+(``timeout_log.py``): it is read back from the process's output file, so output the handler still
+held in a buffer of its own when it was stopped is lost.
 
 Environment:
     CHAINPROBE_LAMBDA_RUNTIMES: JSON object, runtime name -> interpreter path,
@@ -43,6 +46,7 @@ from localstack.services.lambda_.invocation.runtime_executor import (
 )
 
 from chainprobe_localstack.lambda_ import metrics as lambda_metrics
+from chainprobe_localstack.lambda_.timeout_log import OutputMark, timed_out_logs, timeout_line
 
 LOG = logging.getLogger(__name__)
 
@@ -78,11 +82,18 @@ def free_loopback_port() -> int:
         return int(s.getsockname()[1])
 
 
-def timeout_result(request_id: str, timeout_seconds: float, logs: str) -> InvocationResult:
+def timeout_result(
+    request_id: str, timeout_seconds: float, output: str, duration_ms: float
+) -> InvocationResult:
+    """The ``Sandbox.Timedout`` answer; its logs are the invocation's ``output`` and AWS's closing lines."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    message = f"{stamp} {request_id} Task timed out after {timeout_seconds:.2f} seconds"
-    payload = json.dumps({"errorMessage": message, "errorType": "Sandbox.Timedout"})
-    return InvocationResult(request_id, payload.encode(), is_error=True, logs=f"{logs}{message}\n")
+    payload = json.dumps(
+        {"errorMessage": timeout_line(request_id, timeout_seconds, stamp), "errorType": "Sandbox.Timedout"}
+    )
+    logs = timed_out_logs(
+        output, request_id=request_id, timeout_seconds=timeout_seconds, duration_ms=duration_ms, stamp=stamp
+    )
+    return InvocationResult(request_id, payload.encode(), is_error=True, logs=logs)
 
 
 class LocalProcessRuntimeExecutor(RuntimeExecutor):
@@ -163,6 +174,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self.endpoint.invocation_future = Future()
         self.endpoint.logs = None
         url = f"http://{LOOPBACK}:{self.port}/invoke"
+        mark = OutputMark.at_end_of(self.log_path)
         try:
             response = requests.post(url, json=payload, proxies={"http": "", "https": ""}, timeout=5)
         except requests.ConnectionError as e:
@@ -183,8 +195,11 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             )
             self.endpoint.invocation_future.cancel()
             run.stop()
+            duration_ms = (time.monotonic() - started) * 1000
+            self._kill()  # stopped first, so everything it wrote is in its output file
+            output = mark.output_since()
             self._respawn()
-            return timeout_result(request_id, timeout, f"START RequestId: {request_id}\n")
+            return timeout_result(request_id, timeout, output, duration_ms)
 
     # addresses
 
