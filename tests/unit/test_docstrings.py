@@ -13,6 +13,7 @@ use_plugin_source()  # the LocalStack plugin's pure modules, from its source tre
 
 MODULES = [
     "chainprobe.spec.checks",
+    "chainprobe.verify.answer_text",
     "chainprobe.spec.duration",
     "chainprobe.spec.paths",
     "chainprobe.spec.reader",
@@ -31,6 +32,7 @@ MODULES = [
     "chainprobe.stacks.local.fault_names",
     "chainprobe_localstack.cloudwatch.alarm_rule",
     "chainprobe_localstack.cloudwatch.alarm_state",
+    "chainprobe_localstack.lambda_.timeout_log",
 ]
 
 

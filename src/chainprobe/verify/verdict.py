@@ -23,6 +23,7 @@ from chainprobe.spec.checks import failed_checks
 from chainprobe.spec.model import ApiSpec, ProbeSpec
 from chainprobe.spec.template import Scalar
 from chainprobe.spec.variables import order_variables
+from chainprobe.verify.answer_text import answer_excerpt, secret_values
 from chainprobe.verify.courier import CourierCall
 
 # An event delivered by its deadline may reach this harness a little later: the next verification
@@ -48,19 +49,21 @@ class StageFailure:
 
 
 def judge_api(api: ApiSpec, status: int, body: object, variables: dict[str, Scalar]) -> StageFailure | None:
-    """None when the answer is good; otherwise the class and why."""
+    """None when the answer is good; otherwise the class and why, with what the body said (bounded,
+    secrets redacted: ``verify.answer_text``)."""
     if status >= 500:
-        return StageFailure(FailureClass.HTTP_5XX, f"API answered {status}")
-    if 400 <= status < 500:
-        return StageFailure(FailureClass.HTTP_4XX, f"API answered {status}")
-    if status not in api.expected_status:
-        return StageFailure(
-            FailureClass.HTTP_2XX_ERROR_BODY, f"API answered {status}, expected {api.expected_status}"
-        )
-    problems = failed_checks(api.checks, body, variables)
-    if problems:
-        return StageFailure(FailureClass.HTTP_2XX_ERROR_BODY, "; ".join(problems))
-    return None
+        failure, why = FailureClass.HTTP_5XX, f"API answered {status}"
+    elif 400 <= status < 500:
+        failure, why = FailureClass.HTTP_4XX, f"API answered {status}"
+    elif status not in api.expected_status:
+        expected = " or ".join(str(code) for code in api.expected_status)
+        failure, why = FailureClass.HTTP_2XX_ERROR_BODY, f"API answered {status}, expected {expected}"
+    elif problems := failed_checks(api.checks, body, variables):
+        failure, why = FailureClass.HTTP_2XX_ERROR_BODY, "; ".join(problems)
+    else:
+        return None
+    said = answer_excerpt(body, secrets=secret_values(variables))
+    return StageFailure(failure, why if said is None else f"{why}; the body: {said}")
 
 
 def sent_time(record: OrderRecord) -> float:

@@ -383,7 +383,7 @@ def test_details_say_why() -> None:
     mismatch = seen(item_problems=["customerId: expected 'c-1', got 'c-2'"])
     db = judge.judge(record(), mismatch, T0 + 5)
     assert db is not None and db.details == "customerId: expected 'c-1', got 'c-2'"
-    api = judge.judge(record(api_status=503), Evidence(), T0 + 1)
+    api = judge.judge(record(api_status=503, api_body=None), Evidence(), T0 + 1)
     assert api is not None and api.details == "API answered 503"
     failed = judge.judge(chain_good(), Evidence(courier_calls=[call(500, 3)]), T0 + 20)
     assert failed is not None and failed.details is not None and "500" in failed.details
