@@ -187,7 +187,7 @@ def conclude(
 ) -> RunOutcome:
     """Cleans up probe items, closes the run, reconciles it with the metric math (when a source is
     given), writes its reports (``report.html`` too with ``html``), then publishes its metrics if asked."""
-    verifier.clean_up_items(run_id)
+    cleanup = verifier.clean_up_items(run_id)
     ledger.mark_run_verified(run_id)
     run, orders = ledger.get_run(run_id), ledger.orders(run_id)
     sli = sli_for_spec(orders, spec)
@@ -200,6 +200,7 @@ def conclude(
         metric_math=summary,
         reconciliation=reconciliation,
         capture=verifier.tally,
+        cleanup=cleanup,
     )
     files = write_reports(report, report_dir, html=html) if report_dir is not None else None
     if publisher is None:

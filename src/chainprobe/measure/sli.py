@@ -5,6 +5,10 @@
 - Delivery availability, the same over the orders whose delivery is verified.
 - Latency: percentiles of the API latency of GOOD orders, and the fraction within a threshold.
 - Per-stage lag: milliseconds from ``sent`` to each stage's observation, over every order observed there.
+  What a stage's time is differs (``STAGE_LAGS``): the API answer's arrival, the event's arrival in the
+  capture queue (SQS ``SentTimestamp``), the courier call as its journal logged it — the chain's own
+  times — but for DynamoDB the moment a verifier pass first read the item (an item carries no write
+  time): an upper bound on the write, as late as the verifier looked (a run verified late shows it).
 - A Wilson score interval for each availability (95% by default), honest when the sample is small.
 
 Percentiles use the nearest-rank method: the value at rank ``ceil(q/100 * n)`` of the sorted sample,
@@ -34,9 +38,11 @@ from statistics import NormalDist
 from chainprobe.ledger.model import FailureClass, OrderRecord, Stage, Verdict
 
 __all__ = [
+    "STAGE_LAGS",
     "AvailabilitySli",
     "Distribution",
     "Interval",
+    "LagMeaning",
     "LatencySli",
     "SliResult",
     "compute_sli",
@@ -45,6 +51,33 @@ __all__ = [
 ]
 
 LAG_STAGES = (Stage.API, Stage.DYNAMODB, Stage.EVENT, Stage.COURIER)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LagMeaning:
+    """What one stage's lag measures: ``measures`` names its end (``"answered at"``), ``source`` where
+    that time comes from; ``upper_bound`` when it is the verifier's look, not the chain's own time."""
+
+    measures: str
+    source: str
+    upper_bound: bool = False
+
+
+STAGE_LAGS: dict[Stage, LagMeaning] = {
+    Stage.API: LagMeaning(measures="answered at", source="the API's answer reaching the harness"),
+    Stage.DYNAMODB: LagMeaning(
+        measures="seen by the verifier at",
+        source="the first verifier pass that read the item (it carries no write time): an upper bound "
+        "on when the chain wrote it, as late as the verifier looked",
+        upper_bound=True,
+    ),
+    Stage.EVENT: LagMeaning(
+        measures="delivered at", source="the event reaching the capture queue (SQS SentTimestamp)"
+    ),
+    Stage.COURIER: LagMeaning(
+        measures="called at", source="the courier stub logging the delivery call (its request journal)"
+    ),
+}
 
 
 @dataclass(frozen=True)

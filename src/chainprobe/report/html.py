@@ -14,7 +14,7 @@ Example::
 
 from __future__ import annotations
 
-from chainprobe.ledger.model import FailureClass, OrderRecord, Stage, Verdict
+from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
 from chainprobe.report import charts
 from chainprobe.report.formatting import interval_text, ms, percent, seconds
 from chainprobe.report.html_page import clip, esc, page
@@ -23,6 +23,9 @@ from chainprobe.report.model import BudgetSummary, ObjectiveResult, RunReport
 from chainprobe.report.sections import (
     SliRow,
     class_counts,
+    lag_label,
+    lag_notes,
+    lag_stages,
     not_sent_line,
     order_cells,
     orders_line,
@@ -457,14 +460,23 @@ def _body(order: OrderRecord) -> str:
 
 def _lags(report: RunReport) -> str:
     rows = [
-        [stage.value, str(dist.count), ms(dist.p50), ms(dist.p95), ms(dist.p99), ms(dist.max)]
-        for stage, dist in report.sli.stage_lags.items()
-        if stage in report.verified_stages and stage is not Stage.SENT
+        [
+            stage.value,
+            lag_label(stage),
+            str(dist.count),
+            ms(dist.p50),
+            ms(dist.p95),
+            ms(dist.p99),
+            ms(dist.max),
+        ]
+        for stage, dist in lag_stages(report)
     ]
     if not rows:
         return ""
-    table = _table(["stage", "orders", "p50", "p95", "p99", "max"], rows, numeric=range(1, 6))
-    return _section("lags", "Stage lag after send", table)
+    header = ["stage", "lag until", "orders", "p50", "p95", "p99", "max"]
+    table = _table(header, rows, numeric=range(2, 7))
+    notes = "".join(f"<li>{esc(note)}</li>" for note in lag_notes(report))
+    return _section("lags", "Stage lag after send", f'{table}\n<ul class="meta">{notes}</ul>')
 
 
 # -- helpers --------------------------------------------------------------------------------------

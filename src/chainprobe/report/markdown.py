@@ -10,6 +10,9 @@ from chainprobe.report.model import RunReport
 from chainprobe.report.sections import (
     budget_line,
     class_counts,
+    lag_label,
+    lag_notes,
+    lag_stages,
     not_sent_line,
     order_cells,
     orders_line,
@@ -93,11 +96,20 @@ def _worst(report: RunReport) -> list[str]:
 
 def _lags(report: RunReport) -> str:
     rows = [
-        [stage.value, str(dist.count), ms(dist.p50), ms(dist.p95), ms(dist.p99), ms(dist.max)]
-        for stage, dist in report.sli.stage_lags.items()
-        if stage in report.verified_stages
+        [
+            stage.value,
+            lag_label(stage),
+            str(dist.count),
+            ms(dist.p50),
+            ms(dist.p95),
+            ms(dist.p99),
+            ms(dist.max),
+        ]
+        for stage, dist in lag_stages(report)
     ]
-    return "#### Stage lag after send\n\n" + _table(["stage", "orders", "p50", "p95", "p99", "max"], rows)
+    header = ["stage", "lag until", "orders", "p50", "p95", "p99", "max"]
+    notes = "\n".join(f"- {note}" for note in lag_notes(report))
+    return "#### Stage lag after send\n\n" + _table(header, rows) + (f"\n\n{notes}" if notes else "")
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

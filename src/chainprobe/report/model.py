@@ -6,10 +6,14 @@ SLI and the reconciliation between the two. Writers (JSON, JUnit, Markdown, HTML
 ``metric_math.availability``, ``reconciliation.gap``, ``reconciliation.by_class`` (their other fields,
 ``metric_math.complete|window|periods`` among them, in ``chainprobe.report.metric_math``); plus the
 delivery SLO, confidence intervals, per-stage lags, budget and burn, the worst orders, and ``capture``:
-what the verifier found in the capture queue that was not the run's (``null`` when no verifier ran).
+what the verifier found in the capture queue that was not the run's (``null`` when no verifier ran), and
+``cleanup``: what the spec's ``dynamodb.cleanup`` did to the run's probe items (``mode``, ``orders`` looked
+up, ``removed``, ``not_found``, ``failed``; ``null`` when the spec asks for none or no verifier ran).
 ``orders.sent`` counts the orders that were sent (``good + bad + pending``); ``orders.not_sent`` those
 planned but never sent (a run stopped in between), which are in no SLI. Times are ISO 8601 UTC, latencies
-and lags milliseconds (3 decimals), availabilities fractions (6 decimals).
+and lags milliseconds (3 decimals), availabilities fractions (6 decimals). Each ``sli.stage_lag_ms.<stage>``
+says what it measures: ``measures`` (``"seen by the verifier at"``), ``source`` and ``upper_bound`` (true
+for DynamoDB: the verifier's first read of the item, not the chain's write).
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from typing import Any
 
 from chainprobe.ledger.model import OrderRecord, Run, Stage
 from chainprobe.measure.budget import BurnRateTier, RunBurn
-from chainprobe.measure.sli import AvailabilitySli, Distribution, Interval, SliResult
+from chainprobe.measure.sli import STAGE_LAGS, AvailabilitySli, Distribution, Interval, SliResult
 from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, empty_reconciliation_dict
 from chainprobe.report.timefmt import iso_utc
+from chainprobe.verify.cleanup import ItemCleanup
 from chainprobe.verify.tally import CaptureTally
 
 __all__ = [
@@ -103,6 +108,7 @@ class RunReport:
     metric_math: MetricMathSummary | None = None
     reconciliation: ReconciliationSummary | None = None
     capture: CaptureTally | None = None
+    cleanup: ItemCleanup | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -132,6 +138,7 @@ class RunReport:
             else empty_reconciliation_dict(),
             "worst_orders": [_order_dict(order) for order in self.worst_orders],
             "capture": self.capture.to_dict() if self.capture is not None else None,
+            "cleanup": self.cleanup.to_dict() if self.cleanup is not None else None,
         }
 
     def _orders_dict(self) -> dict[str, Any]:
@@ -160,7 +167,8 @@ class RunReport:
                 "within_threshold_ci": _interval_dict(latency.within_interval),
             },
             "stage_lag_ms": {
-                stage.value: _distribution_dict(dist) for stage, dist in self.sli.stage_lags.items()
+                stage.value: _distribution_dict(dist) | _lag_meaning_dict(stage)
+                for stage, dist in self.sli.stage_lags.items()
             },
         }
 
@@ -231,6 +239,13 @@ def _distribution_dict(dist: Distribution) -> dict[str, Any]:
         "p99": _round(dist.p99, 3),
         "max": _round(dist.max, 3),
     }
+
+
+def _lag_meaning_dict(stage: Stage) -> dict[str, Any]:
+    meaning = STAGE_LAGS.get(stage)
+    if meaning is None:
+        return {}
+    return {"measures": meaning.measures, "source": meaning.source, "upper_bound": meaning.upper_bound}
 
 
 def _interval_dict(interval: Interval | None) -> dict[str, float] | None:

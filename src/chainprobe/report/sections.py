@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
+from chainprobe.ledger.model import FailureClass, OrderRecord, Stage, Verdict
+from chainprobe.measure.sli import STAGE_LAGS, Distribution
 from chainprobe.report.formatting import interval_text, ms, percent
 from chainprobe.report.metric_math import measured_text
 from chainprobe.report.model import BudgetSummary, ObjectiveResult, RunReport
@@ -14,6 +15,9 @@ __all__ = [
     "budget_line",
     "class_counts",
     "gap_text",
+    "lag_label",
+    "lag_notes",
+    "lag_stages",
     "not_sent_line",
     "order_cells",
     "orders_line",
@@ -139,3 +143,31 @@ def _outcome(item: ObjectiveResult) -> str:
     if not item.gating:
         word += " (not gating)"
     return word
+
+
+def lag_stages(report: RunReport) -> list[tuple[Stage, Distribution]]:
+    """The verified stages' lag distributions, in stage order."""
+    return [
+        (stage, dist)
+        for stage, dist in report.sli.stage_lags.items()
+        if stage in report.verified_stages and stage is not Stage.SENT
+    ]
+
+
+def lag_label(stage: Stage) -> str:
+    """What a stage's lag runs to: ``'answered'``, ``'seen by the verifier (an upper bound)'``."""
+    meaning = STAGE_LAGS.get(stage)
+    if meaning is None:
+        return ""
+    label = meaning.measures.removesuffix(" at")
+    return f"{label} (an upper bound)" if meaning.upper_bound else label
+
+
+def lag_notes(report: RunReport) -> list[str]:
+    """One sentence per verified stage: where its lag's end comes from."""
+    notes = []
+    for stage, _ in lag_stages(report):
+        meaning = STAGE_LAGS.get(stage)
+        if meaning is not None:
+            notes.append(f"{stage.value}: {meaning.measures} — {meaning.source}")
+    return notes

@@ -9,6 +9,8 @@ from chainprobe.report.sections import (
     budget_line,
     class_counts,
     gap_text,
+    lag_label,
+    lag_stages,
     not_sent_line,
     orders_line,
     sli_rows,
@@ -46,16 +48,14 @@ def render_terminal(report: RunReport) -> str:
         lines.append(_line("reconcile", gap_text(report.reconciliation.gap)))
     if report.capture is not None and (foreign := report.capture.describe()) is not None:
         lines.append(_line("captured", foreign))
+    if report.cleanup is not None:
+        lines.append(_line("cleanup", report.cleanup.describe()))
     lines.extend(_line("why", reason) for reason in report.gate.incomplete)
     return "\n".join(lines) + "\n"
 
 
 def _stages(report: RunReport) -> str:
-    parts = [
-        f"{stage.value} p95 {ms(dist.p95)}"
-        for stage, dist in report.sli.stage_lags.items()
-        if stage in report.verified_stages
-    ]
+    parts = [f"{stage.value} {lag_label(stage)} p95 {ms(dist.p95)}" for stage, dist in lag_stages(report)]
     return " | ".join(parts)
 
 

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from chainprobe.ledger.model import Observation, OrderRecord, Stage
+from chainprobe.ledger.model import Observation, OrderRecord, Stage, Verdict
 from chainprobe.ledger.store import Ledger
 from chainprobe.spec.checks import failed_checks
 from chainprobe.spec.model import ProbeSpec
@@ -25,8 +25,9 @@ from chainprobe.spec.paths import MISSING
 from chainprobe.spec.template import Scalar, render
 from chainprobe.stacks.clients import AwsClients
 from chainprobe.verify.capture import VISIBILITY_SECONDS, CapturedEvent, CaptureRule
+from chainprobe.verify.cleanup import ItemCleanup
 from chainprobe.verify.courier import CourierJournal
-from chainprobe.verify.table import TableReader
+from chainprobe.verify.table import TableReader, key_id
 from chainprobe.verify.tally import CaptureTally
 from chainprobe.verify.verdict import Evidence, OrderJudge, sent_time
 
@@ -231,22 +232,31 @@ class RunVerifier:
 
     # -- after the verdicts ----------------------------------------------------------------------
 
-    def clean_up_items(self, run_id: str) -> int:
-        """Applies the spec's cleanup (delete or TTL) to the run's probe items; returns how many."""
+    def clean_up_items(self, run_id: str) -> ItemCleanup | None:
+        """Applies the spec's cleanup (delete or TTL) to the items of every order of the run that left
+        the harness, good or bad, found by the spec's key template; None when the spec asks for none."""
         spec = self.spec.dynamodb
         if spec is None or self.table is None or spec.cleanup.value == "none":
-            return 0
-        keys: list[dict[str, Any]] = [
-            {
+            return None
+        keys: dict[str, dict[str, Any]] = {
+            r.order_id: {
                 name: render(template, self.judge.variables(r), field=f"dynamodb.key.{name}")
                 for name, template in spec.key.items()
             }
             for r in self.ledger.orders(run_id)
-            if r.dynamodb_at is not None or self.evidence[r.order_id].item is not None
-        ]
+            if r.chain_verdict is not Verdict.NOT_SENT
+        }
         if spec.cleanup.value == "delete":
-            self.table.delete(keys)
-        else:
-            at = int(time.time()) + int(spec.ttl_seconds or 0)
-            self.table.expire(keys, attribute=spec.ttl_attribute or "expiresAt", at=at)
-        return len(keys)
+            found = self.table.read(keys)
+            left = {key_id(key) for key in self.table.delete(list(keys.values()))}
+            failed = sum(1 for order_id in found if key_id(keys[order_id]) in left)
+            return ItemCleanup(
+                mode="delete",
+                orders=len(keys),
+                removed=len(found) - failed,
+                not_found=len(keys) - len(found),
+                failed=failed,
+            )
+        at = int(time.time()) + int(spec.ttl_seconds or 0)
+        missing = self.table.expire(list(keys.values()), attribute=spec.ttl_attribute or "expiresAt", at=at)
+        return ItemCleanup(mode="ttl", orders=len(keys), removed=len(keys) - missing, not_found=missing)

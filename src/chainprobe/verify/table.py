@@ -1,7 +1,9 @@
 """The DynamoDB stage: probe items read back in batches (BatchGetItem, 100 keys a call).
 
 Unprocessed keys (throttling) are retried with exponential backoff; items come back as plain
-documents (numbers as ``Decimal``) for the spec's attribute checks.
+documents (numbers as ``Decimal``) for the spec's attribute checks. The spec's cleanup goes through
+here too: ``delete`` (BatchWriteItem, 25 keys a call, unprocessed ones retried) and ``expire`` (a TTL
+set only on items that exist: a conditional UpdateItem never creates one).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 from chainprobe.stacks.clients import AwsClients
 
 BATCH_LIMIT = 100
+WRITE_BATCH_LIMIT = 25
 MAX_ATTEMPTS = 6
 
 _serializer = TypeSerializer()
@@ -67,24 +71,43 @@ class TableReader:
             time.sleep(min(2.0, 0.05 * 2**attempt))
         return items
 
-    def delete(self, keys: Sequence[Mapping[str, Any]]) -> None:
-        """Removes probe items (the spec's ``cleanup: delete``)."""
-        for start in range(0, len(keys), 25):
-            requests = [{"DeleteRequest": {"Key": to_attribute_map(k)}} for k in keys[start : start + 25]]
+    def delete(self, keys: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Removes the items at ``keys`` (the spec's ``cleanup: delete``; a key with no item is no error).
+
+        Returns the keys DynamoDB still left unprocessed after ``MAX_ATTEMPTS`` (throttling), as documents.
+        """
+        left: list[dict[str, Any]] = []
+        for start in range(0, len(keys), WRITE_BATCH_LIMIT):
+            batch = keys[start : start + WRITE_BATCH_LIMIT]
+            requests = [{"DeleteRequest": {"Key": to_attribute_map(k)}} for k in batch]
             pending: dict[str, Any] = {self.table: requests}
             for attempt in range(MAX_ATTEMPTS):
                 pending = self.dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
                 if not pending:
                     break
                 time.sleep(min(2.0, 0.05 * 2**attempt))
+            for request in pending.get(self.table, []):
+                left.append(to_document(request["DeleteRequest"]["Key"]))
+        return left
 
-    def expire(self, keys: Sequence[Mapping[str, Any]], *, attribute: str, at: int) -> None:
-        """Gives probe items a TTL (the spec's ``cleanup: ttl``)."""
+    def expire(self, keys: Sequence[Mapping[str, Any]], *, attribute: str, at: int) -> int:
+        """Gives the items at ``keys`` a TTL (the spec's ``cleanup: ttl``); returns how many had no item.
+
+        The update is conditional on the item existing, so a key with no item creates none.
+        """
+        missing = 0
         for key in keys:
-            self.dynamodb.update_item(
-                TableName=self.table,
-                Key=to_attribute_map(key),
-                UpdateExpression="SET #ttl = :at",
-                ExpressionAttributeNames={"#ttl": attribute},
-                ExpressionAttributeValues={":at": {"N": str(at)}},
-            )
+            try:
+                self.dynamodb.update_item(
+                    TableName=self.table,
+                    Key=to_attribute_map(key),
+                    UpdateExpression="SET #ttl = :at",
+                    ConditionExpression="attribute_exists(#key)",
+                    ExpressionAttributeNames={"#ttl": attribute, "#key": next(iter(key))},
+                    ExpressionAttributeValues={":at": {"N": str(at)}},
+                )
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+                missing += 1
+        return missing

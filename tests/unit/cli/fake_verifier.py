@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chainprobe.verify.cleanup import ItemCleanup
 from chainprobe.verify.tally import CaptureTally
 
 
@@ -9,5 +10,5 @@ class FakeVerifier:
     def __init__(self) -> None:
         self.tally = CaptureTally()
 
-    def clean_up_items(self, run_id: str) -> int:
-        return 0
+    def clean_up_items(self, run_id: str) -> ItemCleanup | None:
+        return None

@@ -12,6 +12,7 @@ from chainprobe.measure.reconcile import ClassGap
 from chainprobe.measure.window_sli import PeriodPoint, RunWindow
 from chainprobe.report import MetricMathSummary, ReconciliationSummary
 from chainprobe.spec import ProbeSpec, load_spec
+from chainprobe.verify.cleanup import ItemCleanup
 from chainprobe.verify.tally import CaptureTally
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -19,7 +20,7 @@ GOLDEN = Path(__file__).parent / "golden"
 
 def load_case(name: str) -> dict[str, Any]:
     """A golden case's inputs: spec, run, orders and optional metric-math / reconciliation summaries
-    and capture tally."""
+    capture tally and item cleanup."""
     data = json.loads((GOLDEN / name / "input.json").read_text())
     return {
         "spec": load_spec(GOLDEN / data["spec"]),
@@ -28,6 +29,7 @@ def load_case(name: str) -> dict[str, Any]:
         "metric_math": _metric_math(data["metric_math"]) if "metric_math" in data else None,
         "reconciliation": _reconciliation(data["reconciliation"]) if "reconciliation" in data else None,
         "capture": CaptureTally(**data["capture"]) if "capture" in data else None,
+        "cleanup": ItemCleanup(**data["cleanup"]) if "cleanup" in data else None,
     }
 
 
