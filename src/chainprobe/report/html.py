@@ -260,7 +260,8 @@ def _timeline(report: RunReport) -> str:
     if prefix:
         scope += f" Labels: #seq and the order id without the prefix all share ({prefix})."
     caption = (
-        f"{scope} Each row: the order's send (tick at 0) and the lag at which each stage saw it. "
+        f"{scope} Each row: the order's send (tick at 0) and the lag at which each stage saw it "
+        "(DynamoDB: when the verifier first read the item, an upper bound; see the stage lags). "
         "Bad orders have a tinted row, a ring on the failing stage when it was seen, and ✘ with their "
         "class on the right. Hover a row for its order id, API status and details."
     )
