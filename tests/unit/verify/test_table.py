@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from chainprobe.verify import table as table_module
 from chainprobe.verify.table import BATCH_LIMIT, MAX_ATTEMPTS, TableReader, to_attribute_map
@@ -144,3 +145,26 @@ def test_deletes_go_in_batches_of_25(sleeps: list[float]) -> None:
     fake = FakeDynamoDB({})
     reader(fake).delete([{"orderId": f"o-{i}"} for i in range(60)])
     assert [len(write[TABLE]) for write in fake.writes] == [25, 25, 10]
+
+
+def test_deletes_left_unprocessed_after_every_attempt_are_returned(sleeps: list[float]) -> None:
+    fake = FakeDynamoDB({})
+    fake.batch_write_item = (
+        lambda *, RequestItems: {  # type: ignore[method-assign]
+            "UnprocessedItems": {TABLE: RequestItems[TABLE][:1]}
+        }
+    )
+    left = reader(fake).delete([{"orderId": "o-1"}, {"orderId": "o-2"}])
+    assert left == [{"orderId": "o-1"}]
+    assert len(sleeps) == MAX_ATTEMPTS
+
+
+def test_expire_raises_what_is_not_a_missing_item(sleeps: list[float]) -> None:
+    fake = FakeDynamoDB({})
+
+    def refuse(**_request: object) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException"}}, "UpdateItem")
+
+    fake.update_item = refuse  # type: ignore[attr-defined]
+    with pytest.raises(ClientError):
+        reader(fake).expire([{"orderId": "o-1"}], attribute="expiresAt", at=1)
