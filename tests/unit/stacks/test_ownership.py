@@ -12,6 +12,7 @@ from typing import Protocol
 
 import pytest
 
+from chainprobe.stacks.exceptions import ServerStartError
 from chainprobe.stacks.local.ownership import (
     STACK_MARK,
     leftovers,
@@ -21,6 +22,7 @@ from chainprobe.stacks.local.ownership import (
     stop_processes,
 )
 from chainprobe.stacks.local.process import ServerProcess
+from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 
 SLEEPER = [sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(120)"]
 # Ignores SIGTERM, says so on stdout once the handler is in place.
@@ -134,3 +136,22 @@ def test_a_recorded_pid_with_the_marker_is_stopped_with_its_group(tmp_path: Path
     assert leader.wait(timeout=5) == -9  # it ignored SIGTERM: killed after the grace
     assert not pid_alive(child)  # its group went with it
     assert not (tmp_path / "dummy.pid").exists()
+
+
+def test_up_reports_a_running_server_that_never_answers_and_leaves_it_running(
+    tmp_path: Path, spawn: Spawn
+) -> None:
+    # Only 'down' stops servers: a recorded, marked, live server that does not answer is reported.
+    server_process, _ = spawn(SLEEPER, {STACK_MARK: stack_mark(tmp_path)}, new_session=True)
+    server = server_named_by_pid_file(tmp_path, server_process.pid)
+    stack = LocalStack(
+        LocalStackConfig(localstack_port=1, courier_port=2, state_dir=tmp_path, start_timeout=1.0),
+        say=lambda _: None,
+    )
+
+    with pytest.raises(
+        ServerStartError, match=rf"^dummy \(pid {server_process.pid}\) runs on 127.0.0.1:1 but"
+    ):
+        stack._ensure_running(server)
+    assert pid_alive(server_process.pid)
+    assert server.pid() == server_process.pid
