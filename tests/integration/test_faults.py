@@ -426,10 +426,10 @@ def test_the_registry_answers_the_shape_the_handlers_read_and_refuses_unknown_na
 
 
 def chainprobe(
-    running: RunningStack, *args: str, port: int | None = None
+    running: RunningStack, *args: str, port: int | None = None, state_dir: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHAINPROBE_")}
-    env["CHAINPROBE_STATE_DIR"] = str(running.config.state_dir)
+    env["CHAINPROBE_STATE_DIR"] = str(state_dir or running.config.state_dir)
     port_args = ["--port", str(port or running.config.localstack_port)]
     return subprocess.run(
         [CHAINPROBE, "fault", *args, *port_args],
@@ -499,8 +499,9 @@ def test_the_fault_command_refuses_bad_usage_in_one_line(
     assert faults.active() == {}
 
 
-def test_the_fault_command_without_a_running_stack_exits_3(local_stack: RunningStack) -> None:
-    result = chainprobe(local_stack, "list", port=free_port())
+def test_the_fault_command_without_a_running_stack_exits_3(local_stack: RunningStack, tmp_path: Path) -> None:
+    # A state dir of its own: the session stack's state would refuse another port (exit 2).
+    result = chainprobe(local_stack, "list", port=free_port(), state_dir=tmp_path)
 
     assert result.returncode == 3
     assert len(result.stderr.strip().splitlines()) == 1

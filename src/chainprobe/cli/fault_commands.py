@@ -37,15 +37,15 @@ def usage_error(message: str) -> int:
 
 def registry_for(args: argparse.Namespace) -> FaultRegistryClient:
     """The registry of the running local stack; raises StackNotRunningError when it is down."""
-    config = config_from(args)
-    status = LocalStack(config, say=lambda _: None).status()
+    stack = LocalStack(config_from(args), say=lambda _: None)
+    config = stack.config  # the ports of the running stack, found from its state
+    status = stack.status()
     if not status.get("servers", {}).get("localstack"):
         raise StackNotRunningError(
             f"the local stack is not running (no LocalStack on 127.0.0.1:{config.localstack_port} "
             f"for state {config.state_dir}); start it with 'chainprobe up'"
         )
-    endpoint = config.aws_endpoint_url if args.port else status.get("aws_endpoint_url")
-    return FaultRegistryClient.for_endpoint(str(endpoint or config.aws_endpoint_url))
+    return FaultRegistryClient.for_endpoint(config.aws_endpoint_url)
 
 
 def print_active(rates: dict[str, float]) -> None:

@@ -23,7 +23,7 @@ from chainprobe.drive.canary import FaultMarkerError
 from chainprobe.drive.load.exceptions import DriverError, RemoteTargetError, ShapeError
 from chainprobe.ledger.exceptions import LedgerError, RunNotFoundError
 from chainprobe.spec.exceptions import SpecError
-from chainprobe.stacks.exceptions import StackError, ToolMissingError
+from chainprobe.stacks.exceptions import StackConfigError, StackError, ToolMissingError
 from chainprobe.target import TargetConfigError
 
 COMMAND_GROUPS = (
@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(e), ExitCode.UNREACHABLE)
     except LedgerError as e:
         return fail(f"ledger: {e}", ExitCode.USAGE)
-    except ToolMissingError as e:
+    except (ToolMissingError, StackConfigError) as e:
         return fail(str(e), ExitCode.USAGE)
     except StackError as e:
         return fail(str(e), ExitCode.UNREACHABLE)

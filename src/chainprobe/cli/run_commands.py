@@ -11,8 +11,16 @@ from chainprobe.cli.stack_commands import say
 from chainprobe.drive.canary import FaultPlan
 from chainprobe.pipeline import RunOutcome, finish_run, report_run, run_canary
 from chainprobe.report import render_terminal, write_html
-from chainprobe.target import resolve_target
-from chainprobe.verify.capture import remove_capture_resources
+from chainprobe.spec import load_spec
+from chainprobe.spec.template import render
+from chainprobe.target import Target, resolve_target
+from chainprobe.verify.capture import resource_name
+from chainprobe.verify.capture_cleanup import (
+    CaptureScope,
+    NoSuchBusError,
+    find_capture_resources,
+    remove_capture_resources,
+)
 
 
 def positive_int(text: str) -> int:
@@ -96,14 +104,47 @@ def run_report_command(args: argparse.Namespace) -> int:
     return code
 
 
+def cleanup_scope(args: argparse.Namespace, target: Target) -> CaptureScope | None:
+    """``--bus B``: B's capture resources; ``--spec FILE``: the one rule and queue of the spec's bus and
+    capture pattern (None when the spec captures no event); neither: every one the harness created."""
+    if args.bus is not None:
+        return CaptureScope(bus=args.bus)
+    if args.spec is None:
+        return CaptureScope()
+    spec = load_spec(Path(args.spec))
+    if spec.event is None:
+        return None
+    bus = render(spec.event.bus, target.endpoints, field="event.bus")
+    return CaptureScope(bus=bus, name=resource_name(bus, spec.event.capture_pattern()))
+
+
 def run_cleanup_command(args: argparse.Namespace) -> int:
     target = resolve_target(say=say, start_local=False)
-    removed = remove_capture_resources(target.clients)
-    for rule in removed.rules:
-        print(f"removed rule  {rule}")
-    for queue in removed.queues:
-        print(f"removed queue {queue}")
-    say(f"{len(removed.rules)} capture rules and {len(removed.queues)} capture queues removed")
+    scope = cleanup_scope(args, target)
+    if scope is None:
+        say(f"{args.spec} captures no event (no event section): no capture resources to remove")
+        return ExitCode.OK
+    try:
+        found = find_capture_resources(target.clients, scope)
+    except NoSuchBusError as e:
+        say(str(e))
+        return ExitCode.USAGE
+    if not found.rules and not found.queue_urls:
+        say(f"no capture resources to remove ({scope.describe()})")
+        return ExitCode.OK
+    for rule in found.rules:
+        print(f"will remove rule  {rule}")
+    for queue in found.queues:
+        print(f"will remove queue {queue}")
+    removed = remove_capture_resources(target.clients, found)
+    for name in removed.rules:
+        print(f"removed rule  {name}")
+    for name in removed.queues:
+        print(f"removed queue {name}")
+    say(
+        f"{len(removed.rules)} capture rules and {len(removed.queues)} capture queues removed "
+        f"({scope.describe()})"
+    )
     return ExitCode.OK
 
 
@@ -171,5 +212,10 @@ def register(commands: Any) -> None:
     )
     report.set_defaults(handler=run_report_command)
 
-    cleanup = commands.add_parser("cleanup", help="remove every capture rule and queue chainprobe created")
+    cleanup = commands.add_parser(
+        "cleanup", help="remove the capture rules and queues chainprobe created (all, or one bus's or spec's)"
+    )
+    scope = cleanup.add_mutually_exclusive_group()
+    scope.add_argument("--bus", help="only the capture resources of this event bus (name or ARN)")
+    scope.add_argument("--spec", help="only the capture rule and queue of this probe spec's bus and pattern")
     cleanup.set_defaults(handler=run_cleanup_command)

@@ -27,3 +27,7 @@ class DeployError(StackError):
 
 class SmokeOrderError(StackError):
     """The stack is up but an order did not pass through the whole chain."""
+
+
+class StackConfigError(StackError):
+    """The stack was asked for something that contradicts its configuration or state (exit 2)."""

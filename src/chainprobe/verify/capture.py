@@ -5,7 +5,7 @@ never copied), targeting an SQS queue the harness reads. Rule and queue are name
 pattern (``chainprobe-capture-<bus>-<hash>``, at most 64 characters as EventBridge allows; a long bus
 name is shortened and given a hash of its own), tagged ``chainprobe:managed``, created idempotently and
 reused across runs, so a scheduled canary does not pay for creating them each time.
-``remove_capture_resources`` finds and deletes every one the harness ever created, by prefix and tag,
+``capture_cleanup.py`` finds and deletes them (all, one bus's, or one spec's), by prefix and tag,
 including those a killed run left behind.
 
 One queue serves every harness that probes the bus with that pattern (another CI job, a load test from a
@@ -28,8 +28,6 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from chainprobe.stacks.clients import AwsClients
 
@@ -183,57 +181,3 @@ def _captured(message: dict[str, Any]) -> CapturedEvent:
         message_id=message["MessageId"],
         receipt_handle=message["ReceiptHandle"],
     )
-
-
-@dataclass(frozen=True)
-class RemovedResources:
-    rules: list[str]
-    queues: list[str]
-
-
-def remove_capture_resources(clients: AwsClients) -> RemovedResources:
-    """Deletes every capture rule (on every bus) and capture queue the harness created: those named
-    with ``PREFIX`` and tagged ``chainprobe:managed``; anything else is left alone."""
-    events = clients.client("events")
-    sqs = clients.client("sqs")
-    rules: list[str] = []
-    for bus in paginate(events, "list_event_buses", "EventBuses"):
-        for rule in paginate(events, "list_rules", "Rules", EventBusName=bus["Name"], NamePrefix=PREFIX):
-            if not _managed_rule(events, rule["Arn"]):
-                continue
-            targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus["Name"])["Targets"]
-            if targets:
-                events.remove_targets(
-                    Rule=rule["Name"], EventBusName=bus["Name"], Ids=[t["Id"] for t in targets]
-                )
-            events.delete_rule(Name=rule["Name"], EventBusName=bus["Name"])
-            rules.append(f"{bus['Name']}/{rule['Name']}")
-    queues: list[str] = []
-    for url in sqs.list_queues(QueueNamePrefix=PREFIX).get("QueueUrls", []):
-        try:
-            tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
-        except ClientError:
-            continue
-        if tags.get(MANAGED_TAG) == "true":
-            sqs.delete_queue(QueueUrl=url)
-            queues.append(url.rsplit("/", 1)[-1])
-    return RemovedResources(rules=rules, queues=queues)
-
-
-def _managed_rule(events: Any, arn: str) -> bool:
-    try:
-        tags = events.list_tags_for_resource(ResourceARN=arn).get("Tags", [])
-    except ClientError:
-        return False
-    return any(tag.get("Key") == MANAGED_TAG and tag.get("Value") == "true" for tag in tags)
-
-
-def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    """EventBridge's list calls page with NextToken and have no boto3 paginator for every one."""
-    token: str | None = None
-    while True:
-        page = getattr(client, operation)(**kwargs, **({"NextToken": token} if token else {}))
-        yield from page.get(key, [])
-        token = page.get("NextToken")
-        if not token:
-            return

@@ -19,9 +19,9 @@ from chainprobe.verify.capture import (
     VISIBILITY_SECONDS,
     CapturedEvent,
     CaptureRule,
-    remove_capture_resources,
     resource_name,
 )
+from chainprobe.verify.capture_cleanup import remove_capture_resources
 
 PATTERN = {
     "source": ["orders.api"],

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from chainprobe.stacks.local.ownership import STACK_MARK, stack_mark
 from chainprobe.stacks.local.process import LOOPBACK, ServerProcess
 from chainprobe.stacks.local.tools import Tools
 
@@ -51,6 +52,8 @@ def localstack_server(
             "CHAINPROBE_LAMBDA_LOG_DIR": str(state_dir / "logs" / "lambda"),
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
+            # This stack's marker: the Lambda executor hands it on to every function process.
+            STACK_MARK: stack_mark(state_dir),
         }
     )
     return ServerProcess(
@@ -67,6 +70,7 @@ def localstack_server(
 def wiremock_server(tools: Tools, java: str, *, port: int, root_dir: Path, state_dir: Path) -> ServerProcess:
     """The real WireMock standalone server (Java), bound to 127.0.0.1, serving ``root_dir``."""
     env = {k: os.environ[k] for k in HOST_ENV_KEYS if k in os.environ}
+    env[STACK_MARK] = stack_mark(state_dir)
     return ServerProcess(
         name="wiremock",
         command=[

@@ -7,6 +7,11 @@ deploys and proves the chain the same way, and ``down`` leaves the containers to
 ``LocalStack.up()`` returns only when a real order has passed API -> DynamoDB -> bus -> courier.
 A second ``up()`` on a healthy stack reuses its servers (and redeploys only what changed).
 
+A stack is found from its state dir: the ports of its running servers are recorded there
+(``ports.py``), so ``LocalStack()`` with no ports given is the running stack wherever ``up`` put it.
+Only ``down()`` stops servers; it and ``up()`` stop the function processes a killed LocalStack left
+behind, found by this stack's marker (``ownership.py``), never by name.
+
 Example::
 
     stack = LocalStack(LocalStackConfig())
@@ -20,8 +25,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,8 @@ from chainprobe.stacks.endpoints import StackEndpoints
 from chainprobe.stacks.exceptions import ServerStartError
 from chainprobe.stacks.local import tools
 from chainprobe.stacks.local.faults import FAULTS_PATH
+from chainprobe.stacks.local.ownership import leftovers, marked_pids, stack_mark, stop_processes
+from chainprobe.stacks.local.ports import COURIER_PORT, LOCALSTACK_PORT, port_for
 from chainprobe.stacks.local.process import LOOPBACK, ServerProcess
 from chainprobe.stacks.local.servers import localstack_server, wiremock_server
 from chainprobe.stacks.local.smoke import send_smoke_order
@@ -72,15 +79,17 @@ ALARM_EVALUATION_SECONDS = 10
 
 @dataclass(frozen=True, kw_only=True)
 class LocalStackConfig:
-    """How the local stack runs. Precedence: explicit argument, then environment, then default.
+    """How the local stack runs. Precedence: explicit argument, then environment, then default; for the
+    ports, the running stack's recorded ports come first and a disagreeing port is refused (``ports.py``):
+    ``LocalStack`` fills in the ports (0 here means "not asked for").
 
     Environment: CHAINPROBE_LOCALSTACK_PORT (4566), CHAINPROBE_COURIER_PORT (8089), CHAINPROBE_STATE_DIR,
     CHAINPROBE_LAMBDA_CONCURRENCY (the account's concurrent executions, ``default_lambda_concurrency()``),
     CHAINPROBE_ALARM_EVALUATION_SECONDS (how often alarms are evaluated, ``ALARM_EVALUATION_SECONDS``).
     """
 
-    localstack_port: int = field(default_factory=lambda: env_int("CHAINPROBE_LOCALSTACK_PORT", 4566))
-    courier_port: int = field(default_factory=lambda: env_int("CHAINPROBE_COURIER_PORT", 8089))
+    localstack_port: int = 0
+    courier_port: int = 0
     state_dir: Path = field(default_factory=paths.state_dir)
     publish_mode: str = "strict"
     start_timeout: float = 120.0
@@ -136,11 +145,27 @@ class StackState:
         return cls(**(raw | {"endpoints": StackEndpoints(**raw["endpoints"])}))
 
 
+def with_ports(config: LocalStackConfig) -> LocalStackConfig:
+    """``config`` with its servers' ports filled in: the running stack's, else asked for, else recorded
+    by the last ``up``, else the defaults. Raises ``StackPortsError`` (exit 2) for a port asked for that
+    disagrees with the running stack."""
+    state_dir = None if config.containers else config.state_dir
+    return replace(
+        config,
+        localstack_port=port_for(
+            LOCALSTACK_PORT, explicit=config.localstack_port, state_dir=state_dir, environ=os.environ
+        ),
+        courier_port=port_for(
+            COURIER_PORT, explicit=config.courier_port, state_dir=state_dir, environ=os.environ
+        ),
+    )
+
+
 class LocalStack:
     """Starts, reuses, reports on and stops the local stack described by a ``LocalStackConfig``."""
 
     def __init__(self, config: LocalStackConfig | None = None, *, say: Say = print) -> None:
-        self.config = config or LocalStackConfig()
+        self.config = with_ports(config or LocalStackConfig())
         self.say = say
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         self.clients = AwsClients.local(self.config.aws_endpoint_url, REGION)
@@ -174,7 +199,10 @@ class LocalStack:
             self._wait_for_containers()
         else:
             tools.install(self.say)
-            for server in self.servers():
+            localstack, wiremock = self.servers()
+            if localstack.pid() is None:
+                self._reap(keep={pid for pid in [wiremock.pid()] if pid is not None})
+            for server in (localstack, wiremock):
                 self._ensure_running(server)
         deployed = reference_chain.ChainStack(self.clients).deploy(
             reference_chain.ChainParameters(
@@ -215,12 +243,29 @@ class LocalStack:
             raise ServerStartError(f"no answer from {names}: start them with 'docker compose up -d --build'")
 
     def _ensure_running(self, server: ServerProcess) -> None:
-        if server.pid() is not None and server.is_ready():
+        """Reuses the running server (waiting for it to answer: it may be starting), else starts it.
+        A running server that never answers is reported, not stopped: only ``down`` stops servers."""
+        pid = server.pid()
+        if pid is not None:
+            if not server.wait_ready(self.config.start_timeout):
+                raise ServerStartError(
+                    f"{server.name} (pid {pid}) runs on {LOOPBACK}:{server.port} but does not answer; "
+                    f"'chainprobe down' stops it (see {server.log_file})"
+                )
             self.say(f"{server.name} already running on {LOOPBACK}:{server.port}")
             return
-        server.stop()
+        server.pid_file.unlink(missing_ok=True)  # what it names is gone, or is not this stack's
         self.say(f"starting {server.name} on {LOOPBACK}:{server.port}")
         server.start(timeout=self.config.start_timeout)
+
+    def _reap(self, *, keep: Collection[int]) -> list[int]:
+        """Stops this stack's marked processes (function processes a killed LocalStack left behind), but
+        those in ``keep``; returns the pids that were stopped."""
+        pids = leftovers(marked_pids(stack_mark(self.config.state_dir)), keep)
+        if pids:
+            listed = ", ".join(map(str, pids))
+            self.say(f"stopping {len(pids)} processes this stack's LocalStack left behind (pids {listed})")
+        return stop_processes(pids)
 
     def down(self) -> list[str]:
         """Stops every server this stack started; returns the names of those that were running."""
@@ -229,6 +274,8 @@ class LocalStack:
             self.state_file.unlink(missing_ok=True)
             return []
         stopped = [server.name for server in reversed(self.servers()) if server.stop()]
+        if reaped := self._reap(keep=()):
+            stopped.append(f"{len(reaped)} function processes")
         self.state_file.unlink(missing_ok=True)
         return stopped
 
@@ -243,4 +290,5 @@ class LocalStack:
             state = StackState.from_dict(json.loads(self.state_file.read_text()))
             report |= state.endpoints.to_dict() | {"publish_mode": state.publish_mode}
         report["state_dir"] = str(self.config.state_dir)
+        report["ports"] = {"localstack": self.config.localstack_port, "courier": self.config.courier_port}
         return report

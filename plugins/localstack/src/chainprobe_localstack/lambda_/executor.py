@@ -19,6 +19,9 @@ Environment:
     CHAINPROBE_LAMBDA_RUNTIMES: JSON object, runtime name -> interpreter path,
         e.g. ``{"python3.12": "/opt/rt/python3.12/bin/python"}``. A runtime not listed is refused.
     CHAINPROBE_LAMBDA_LOG_DIR: where each environment's process output goes (default: TMPDIR).
+    CHAINPROBE_STACK_STATE: the marker of the chainprobe stack LocalStack belongs to (its state dir),
+        handed on to every function process so that ``chainprobe down`` and ``up`` can find and stop
+        them, even after LocalStack itself was killed.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ LOOPBACK = "127.0.0.1"
 STOP_GRACE_SECONDS = 2.0
 # Inherited from the host so that the interpreter works at all; nothing of LocalStack's own config.
 HOST_ENV_KEYS = ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
+STACK_MARK = "CHAINPROBE_STACK_STATE"
 
 
 def runtime_interpreters() -> dict[str, str]:
@@ -133,6 +137,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 "CHAINPROBE_RUNTIME_PORT": str(self.port),
             }
         )
+        if STACK_MARK in os.environ:  # set last: a function's own variables cannot hide it
+            env[STACK_MARK] = os.environ[STACK_MARK]
         with open(self.log_path, "ab") as out:
             self.process = subprocess.Popen(
                 [interpreter_for(self.function_version), "-X", "utf8", str(BOOTSTRAP)],
