@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
+from chainprobe.measure.fault_log import FaultSummary
 from chainprobe.report.formatting import interval_text, ms, percent
 from chainprobe.report.metric_math import measured_text
 from chainprobe.report.model import BudgetSummary, ObjectiveResult, RunReport
@@ -13,6 +14,8 @@ __all__ = [
     "SliRow",
     "budget_line",
     "class_counts",
+    "fault_findings",
+    "fault_lines",
     "gap_text",
     "not_sent_line",
     "order_cells",
@@ -139,3 +142,22 @@ def _outcome(item: ObjectiveResult) -> str:
     if not item.gating:
         word += " (not gating)"
     return word
+
+
+def fault_findings(summary: FaultSummary) -> list[str]:
+    """What the fault log contradicts: marked orders it does not name, faults that never fired, or
+    why it could not be read."""
+    findings = summary.findings()
+    if (never := summary.never_fired()) is not None:
+        findings.append(never)
+    if summary.log_error is not None:
+        findings.append(f"the fault log could not be read: {summary.log_error}")
+    return findings
+
+
+def fault_lines(summary: FaultSummary | None) -> list[tuple[str, str]]:
+    """(label, text) lines of the terminal summary: one per fault asked for, then one per finding."""
+    if summary is None:
+        return []
+    lines = [("faults", check.describe()) for check in summary.checks]
+    return lines + [("finding", text) for text in fault_findings(summary)]

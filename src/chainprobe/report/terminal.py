@@ -8,6 +8,7 @@ from chainprobe.report.model import RunReport
 from chainprobe.report.sections import (
     budget_line,
     class_counts,
+    fault_lines,
     gap_text,
     not_sent_line,
     orders_line,
@@ -47,6 +48,7 @@ def render_terminal(report: RunReport) -> str:
     if report.capture is not None and (foreign := report.capture.describe()) is not None:
         lines.append(_line("captured", foreign))
     lines.extend(_line("why", reason) for reason in report.gate.incomplete)
+    lines.extend(_line(label, text) for label, text in fault_lines(report.faults))
     return "\n".join(lines) + "\n"
 
 
