@@ -127,7 +127,9 @@ def run_list(args: argparse.Namespace) -> int:
     registry = registry_for(args)
     locations = registry.locations()
     if args.json:
-        document = registry.document() | {"locations": [loc.to_dict() for loc in locations]}
+        document = registry.document()
+        if locations:  # the handlers' shape stays as it was while every fault looks where it always did
+            document["locations"] = [location.to_dict() for location in locations]
         print(json.dumps(document, indent=2, sort_keys=True))
     else:
         print_active(registry.active())
@@ -185,7 +187,11 @@ def register(commands: Any) -> None:
     clear.set_defaults(handler=run_clear)
 
     list_ = actions.add_parser("list", help="the active faults and their rates")
-    list_.add_argument("--json", action="store_true", help='{"faults": {NAME: {"rate": P}}}')
+    list_.add_argument(
+        "--json",
+        action="store_true",
+        help='{"faults": {NAME: {"rate": P}}}, and "locations" when any are set',
+    )
     add_port_options(list_)
     list_.set_defaults(handler=run_list)
 
