@@ -111,9 +111,12 @@ def test_findings_name_the_unlogged_orders_and_never_fired_only_when_nothing_fir
 def test_no_marked_order_or_an_unreadable_log_is_not_a_configuration_error() -> None:
     none_sent = summarize_faults(("handler-500",), marked=[], run_orders=RUN, log=[], marker_path="chaos")
     assert none_sent.never_fired() is None
-    unreadable = FaultSummary("chaos", checks=none_sent.checks, log_error="registry down")
+    # An unreadable log says nothing of what fired: no entry read is not "never fired".
+    unreadable = FaultSummary(
+        "chaos", checks=(FaultCheck("handler-500", 2, 0, 0, ("o-0", "o-3")),), log_error="registry down"
+    )
     assert unreadable.never_fired() is None
-    assert fault_findings(unreadable) == ["the fault log could not be read: registry down"]
+    assert fault_findings(unreadable)[-1] == "the fault log could not be read: registry down"
 
 
 def test_many_unlogged_orders_are_listed_in_full_in_json_and_shortened_in_a_line() -> None:
