@@ -25,12 +25,14 @@ MODULES = [
     "chainprobe.drive.load.loopback",
     "chainprobe.ledger.location",
     "chainprobe.measure.budget",
+    "chainprobe.measure.fault_log",
     "chainprobe.measure.sli",
     "chainprobe.report.alarms.exceptions",
     "chainprobe.report.alarms.sources",
     "chainprobe.stacks.local.fault_names",
     "chainprobe_localstack.cloudwatch.alarm_rule",
     "chainprobe_localstack.cloudwatch.alarm_state",
+    "chainprobe_localstack.faults.locations",
 ]
 
 
