@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,14 @@ from chainprobe.cli.run_commands import faults_never_fired
 from chainprobe.ledger import FailureClass, Ledger, OrderOutcome, Verdict
 from chainprobe.measure.fault_log import FaultCheck, FaultSummary
 from chainprobe.pipeline import RunOutcome
-from chainprobe.report import RunReport, build_report, render_json, render_markdown, render_terminal
+from chainprobe.report import (
+    RunReport,
+    build_report,
+    render_json,
+    render_junit,
+    render_markdown,
+    render_terminal,
+)
 from chainprobe.spec import parse_spec
 
 SPEC = parse_spec(
@@ -38,6 +46,10 @@ def report(tmp_path: Path, *, good: bool) -> RunReport:
         )
         ledger.mark_run_verified(run.run_id, ended_at=130.0)
         return build_report(run=ledger.get_run(run.run_id), orders=ledger.orders(run.run_id), spec=SPEC)
+
+
+def fault_cases(junit: ET.Element) -> list[ET.Element]:
+    return [case for case in junit.iter("testcase") if case.get("classname") == "chainprobe.shop.faults"]
 
 
 NEVER = FaultSummary("meta.faults", checks=(FaultCheck("dynamodb-throttle", 3, 0, 0, ("o-0", "o-3", "o-6")),))
@@ -93,3 +105,17 @@ def test_every_writer_shows_the_faults_and_the_finding(tmp_path: Path) -> None:
     assert "#### Faults asked for (marker at `meta.faults`)" in markdown
     assert "| dynamodb-throttle | 3 | 2 | 2 | 0 |" in markdown
     assert "**Finding:** dynamodb-throttle: 1 of 3 marked orders have no fault-log entry (o-6)" in markdown
+
+    junit = ET.fromstring(render_junit(with_faults))
+    [case] = fault_cases(junit)
+    assert case.get("name") == "dynamodb-throttle"
+    failure = case.find("failure")
+    assert failure is not None and failure.get("type") == "fault_not_fired"
+    assert failure.get("message") == "1 of 3 marked orders have no fault-log entry (markers at meta.faults)"
+    assert failure.text == "o-6"
+    fired = dataclasses.replace(
+        plain, faults=FaultSummary("meta.faults", checks=(FaultCheck("dynamodb-throttle", 3, 3, 3),))
+    )
+    [passed] = fault_cases(ET.fromstring(render_junit(fired)))
+    assert list(passed) == []
+    assert fault_cases(ET.fromstring(render_junit(plain))) == []
