@@ -225,6 +225,7 @@ def test_markers_where_the_chain_never_reads_them_are_a_configuration_error_not_
             "log_entries": 0,
             "unlogged_orders": order_ids,
             "unmarked_hits": 0,
+            "unlogged_hit_by": {},
         }
     ]
     assert report["faults"]["never_fired"] == expected.removeprefix("chainprobe: ")

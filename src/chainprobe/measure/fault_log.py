@@ -50,6 +50,9 @@ class FaultCheck:
     log_entries: int
     unlogged: tuple[str, ...] = ()
     unmarked_hits: int = 0
+    hit_by_others: tuple[
+        tuple[str, int], ...
+    ] = ()  # other faults asked for that the log names on unlogged ones
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,7 @@ class FaultCheck:
             "log_entries": self.log_entries,
             "unlogged_orders": list(self.unlogged),
             "unmarked_hits": self.unmarked_hits,
+            "unlogged_hit_by": dict(self.hit_by_others),
         }
 
     def describe(self) -> str:
@@ -87,9 +91,14 @@ class FaultSummary:
                     if len(check.unlogged) > LISTED_ORDERS
                     else ""
                 )
+                others = "".join(
+                    f"; {count} of them hit by {name}, which may have stopped them before {check.fault} "
+                    "could fire"
+                    for name, count in check.hit_by_others
+                )
                 lines.append(
                     f"{check.fault}: {len(check.unlogged)} of {check.marked} marked orders have no "
-                    f"fault-log entry ({listed}{more})"
+                    f"fault-log entry ({listed}{more}){others}"
                 )
         return lines
 
@@ -133,9 +142,13 @@ def summarize_faults(
     entries: Counter[tuple[str, str]] = Counter(
         (entry.fault, entry.order_id) for entry in log if entry.order_id in run_set and entry.order_id
     )
+    asked = list(dict.fromkeys(faults))
+    hits = {fault: {order_id for (name, order_id) in entries if name == fault} for fault in asked}
     checks = []
-    for fault in dict.fromkeys(faults):
-        hit = {order_id for (name, order_id) in entries if name == fault}
+    for fault in asked:
+        hit = hits[fault]
+        unlogged = tuple(order_id for order_id in marked_ids if order_id not in hit)
+        others = ((other, len(hits[other].intersection(unlogged))) for other in asked if other != fault)
         checks.append(
             FaultCheck(
                 fault=fault,
@@ -144,8 +157,9 @@ def summarize_faults(
                 log_entries=sum(
                     n for (name, order_id), n in entries.items() if name == fault and order_id in marked_set
                 ),
-                unlogged=tuple(order_id for order_id in marked_ids if order_id not in hit),
+                unlogged=unlogged,
                 unmarked_hits=len(hit - marked_set),
+                hit_by_others=tuple((other, count) for other, count in others if count),
             )
         )
     return FaultSummary(marker_path=marker_path, checks=tuple(checks))

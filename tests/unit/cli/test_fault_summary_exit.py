@@ -92,6 +92,7 @@ def test_every_writer_shows_the_faults_and_the_finding(tmp_path: Path) -> None:
             "log_entries": 2,
             "unlogged_orders": ["o-6"],
             "unmarked_hits": 0,
+            "unlogged_hit_by": {},
         }
     ]
     assert document["findings"] == ["dynamodb-throttle: 1 of 3 marked orders have no fault-log entry (o-6)"]

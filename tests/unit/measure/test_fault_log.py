@@ -87,7 +87,8 @@ def test_findings_name_the_unlogged_orders_and_never_fired_only_when_nothing_fir
     )
     assert partly.findings() == [
         "handler-500: 1 of 2 marked orders have no fault-log entry (o-3)",
-        "courier-5xx: 2 of 2 marked orders have no fault-log entry (o-0, o-3)",
+        "courier-5xx: 2 of 2 marked orders have no fault-log entry (o-0, o-3); 1 of them hit by "
+        "handler-500, which may have stopped them before courier-5xx could fire",
     ]
     assert partly.never_fired() is None
 
@@ -106,6 +107,24 @@ def test_findings_name_the_unlogged_orders_and_never_fired_only_when_nothing_fir
     assert "\n" not in problem
     assert fault_findings(nothing)[-1] == problem
     assert nothing.to_dict()["never_fired"] == problem
+
+
+def test_a_fault_that_stopped_an_order_first_is_named_on_the_fault_that_could_not_fire() -> None:
+    # Both faults on the same orders: the throttled PutItem ends the request before any PutEvents.
+    summary = summarize_faults(
+        ("dynamodb-throttle", "events-entry-failure"),
+        marked=MARKED,
+        run_orders=RUN,
+        log=[entry("dynamodb-throttle", "o-0"), entry("dynamodb-throttle", "o-3")],
+        marker_path="meta.faults",
+    )
+    assert [c.hit_by_others for c in summary.checks] == [(), (("dynamodb-throttle", 2),)]
+    assert summary.findings() == [
+        "events-entry-failure: 2 of 2 marked orders have no fault-log entry (o-0, o-3); 2 of them hit by "
+        "dynamodb-throttle, which may have stopped them before events-entry-failure could fire"
+    ]
+    assert summary.to_dict()["faults"][1]["unlogged_hit_by"] == {"dynamodb-throttle": 2}
+    assert summary.never_fired() is None
 
 
 def test_no_marked_order_or_an_unreadable_log_is_not_a_configuration_error() -> None:
