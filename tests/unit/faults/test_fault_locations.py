@@ -18,11 +18,14 @@ use_plugin_source()
 from chainprobe_localstack.faults import managed  # noqa: E402
 from chainprobe_localstack.faults.locations import (  # noqa: E402
     DEFAULT_LOCATION,
+    LOCATED_FAULTS,
     FaultLocation,
     LocationError,
     resource_name,
 )
 from chainprobe_localstack.faults.registry import FaultError, FaultRegistry  # noqa: E402
+
+from chainprobe.stacks.local import faults as client  # noqa: E402
 
 CHECKOUT = {"orderIdPath": "pk", "orderIdPrefix": "ORDER#", "markerPath": "meta.faults"}
 
@@ -45,6 +48,10 @@ def checkout_entry(ref: str, faults: list[str], bus: str = "checkout") -> dict[s
 
 
 # ------------------------------------------------------------------ reading one document
+
+
+def test_the_plugin_and_the_harness_read_one_list_of_located_faults() -> None:
+    assert LOCATED_FAULTS is client.LOCATED_FAULTS == ("dynamodb-throttle", "events-entry-failure")
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,13 @@ from typing import Any
 import httpx
 
 from chainprobe.stacks.exceptions import StackError
-from chainprobe.stacks.local.fault_names import FAULT_NAMES, FiredFault, name_problem, rate_problem
+from chainprobe.stacks.local.fault_names import (
+    FAULT_NAMES,
+    LOCATED_FAULTS,
+    FiredFault,
+    name_problem,
+    rate_problem,
+)
 
 __all__ = [
     "FAULTS_PATH",
@@ -45,9 +51,6 @@ __all__ = [
 ]
 
 FAULTS_PATH = "/_chainprobe/faults"
-LOCATED_FAULTS = ("dynamodb-throttle", "events-entry-failure")
-"""The faults the LocalStack plugin fires itself: where they look in a request is configuration. The
-others are the reference chain's own (its handlers read ``chaos``) and the courier stub's."""
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chainprobe_localstack._vendor.fault_names import LOCATED_FAULTS
+
 __all__ = ["DEFAULT_LOCATION", "LOCATED_FAULTS", "FaultLocation", "LocationError", "resource_name"]
 
-LOCATED_FAULTS = ("dynamodb-throttle", "events-entry-failure")
-"""The faults this plugin fires itself, the only ones whose locations are configuration here."""
 
 _SEGMENT = r"[A-Za-z0-9_\-#$@:]+"
 _PATH = re.compile(rf"{_SEGMENT}(\.{_SEGMENT})*")
