@@ -34,6 +34,7 @@ from chainprobe.drive.canary import Canary, FaultPlan
 from chainprobe.ledger.location import LEDGER_ENV
 from chainprobe.ledger.model import OrderRecord, Run
 from chainprobe.ledger.store import Ledger
+from chainprobe.measure.fault_log import FaultSummary, read_fault_summary
 from chainprobe.measure.reconcile import reconcile_run
 from chainprobe.measure.sli import SliResult
 from chainprobe.measure.window_sli import DEFAULT_WAIT_S, GetMetricData
@@ -150,8 +151,23 @@ def run_canary(
         finally:
             sender.join()
         progress.draw(final=True)
+        faults = read_fault_summary(
+            fault_plan,
+            ledger.orders(run.run_id),
+            aws_endpoint_url=str(target.endpoints.get("aws_endpoint_url") or ""),
+            marker_path=str(spec.send.fault_marker_path),
+            since=run.started_at,
+        )
         return conclude(
-            run.run_id, spec, verifier, ledger, report_dir, publisher=publisher, metric_math=source, html=html
+            run.run_id,
+            spec,
+            verifier,
+            ledger,
+            report_dir,
+            publisher=publisher,
+            metric_math=source,
+            html=html,
+            faults=faults,
         )
 
 
@@ -184,6 +200,7 @@ def conclude(
     publisher: MetricPublisher | None = None,
     metric_math: MetricMathSource | None = None,
     html: bool = False,
+    faults: FaultSummary | None = None,
 ) -> RunOutcome:
     """Cleans up probe items, closes the run, reconciles it with the metric math (when a source is
     given), writes its reports (``report.html`` too with ``html``), then publishes its metrics if asked."""
@@ -201,6 +218,7 @@ def conclude(
         reconciliation=reconciliation,
         capture=verifier.tally,
         cleanup=cleanup,
+        faults=faults,
     )
     files = write_reports(report, report_dir, html=html) if report_dir is not None else None
     if publisher is None:

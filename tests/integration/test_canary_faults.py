@@ -17,6 +17,7 @@ import pytest
 from chainprobe.drive.canary import FaultPlan
 from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
 from chainprobe.ledger.store import Ledger
+from chainprobe.measure.fault_log import FaultCheck
 from chainprobe.pipeline import run_canary
 from chainprobe.stacks.local.faults import FaultRegistryClient
 from chainprobe.target import Target
@@ -55,6 +56,10 @@ def canary_orders(target: Target, ledger_path: Path, fault: str, rate: float = 3
     fired = [entry for entry in registry.log(since=started) if entry.order_id in run_ids]
     assert {entry.fault for entry in fired} == {fault}
     assert {entry.order_id for entry in fired} == {o.order_id for o in orders if o.seq in MARKED}
+    # The run's report says the same, per fault asked for (the reference chain: the default locations).
+    summary = outcome.report.faults
+    assert summary is not None and summary.findings() == [] and summary.never_fired() is None
+    assert summary.checks == (FaultCheck(fault, len(MARKED), len(MARKED), len(fired)),)
     # A good order has every stage on its timeline.
     assert all(o.api_at and o.dynamodb_at and o.event_at for o in orders if o.chain_verdict is Verdict.GOOD)
     return orders

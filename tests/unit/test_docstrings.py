@@ -26,6 +26,7 @@ MODULES = [
     "chainprobe.drive.load.loopback",
     "chainprobe.ledger.location",
     "chainprobe.measure.budget",
+    "chainprobe.measure.fault_log",
     "chainprobe.measure.sli",
     "chainprobe.report.alarms.exceptions",
     "chainprobe.report.alarms.sources",
@@ -33,6 +34,7 @@ MODULES = [
     "chainprobe_localstack.cloudwatch.alarm_rule",
     "chainprobe_localstack.cloudwatch.alarm_state",
     "chainprobe_localstack.lambda_.timeout_log",
+    "chainprobe_localstack.faults.locations",
 ]
 
 

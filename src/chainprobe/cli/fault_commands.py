@@ -2,6 +2,12 @@
 
 The faults live in the local stack's registry (``/_chainprobe/faults`` on LocalStack's gateway);
 the stack is found like ``chainprobe status`` finds it (state directory, ``--port``).
+
+For the faults the local stack fires itself (``dynamodb-throttle`` in the item a PutItem writes,
+``events-entry-failure`` in a PutEvents entry's detail), ``fault set NAME --order-id-path P
+--marker-path P [--order-id-prefix S] [--on TABLE|BUS]`` says where a chain keeps an order's id and
+its fault markers (default ``orderId`` and ``chaos``, the reference chain's). Given only these, the
+fault is not activated (add ``--rate`` for that); ``fault clear --locations`` restores the defaults.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from chainprobe.cli.stack_commands import add_port_options, config_from
 from chainprobe.stacks.exceptions import StackError
 from chainprobe.stacks.local.faults import (
     FAULT_NAMES,
+    LOCATED_FAULTS,
+    FaultLocation,
     FaultRegistryClient,
     FaultUsageError,
     FiredFault,
@@ -55,6 +63,31 @@ def print_active(rates: dict[str, float]) -> None:
         print(f"{name:22} rate {rate:g}")
 
 
+def print_locations(locations: list[FaultLocation]) -> None:
+    for location in locations:
+        print(location.describe())
+
+
+def location_from(args: argparse.Namespace, name: str) -> FaultLocation | None:
+    """The location ``fault set`` was given (None without location options); FaultUsageError when the
+    fault is not one the local stack fires itself."""
+    given = (args.order_id_path, args.marker_path, args.order_id_prefix, args.on)
+    if all(value is None for value in given):
+        return None
+    if name not in LOCATED_FAULTS:
+        raise FaultUsageError(
+            f"{name} is fired by the reference chain's code or the courier stub, which read its own "
+            f"fields: --order-id-path/--marker-path/--on are for {', '.join(LOCATED_FAULTS)}"
+        )
+    return FaultLocation(
+        name,
+        resource=args.on,
+        order_id_path=args.order_id_path or "orderId",
+        marker_path=args.marker_path or "chaos",
+        order_id_prefix=args.order_id_prefix or "",
+    )
+
+
 def format_entry(entry: FiredFault) -> str:
     stamp = datetime.fromtimestamp(entry.at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     detail = json.dumps(entry.detail, sort_keys=True, separators=(",", ":"))
@@ -63,8 +96,14 @@ def format_entry(entry: FiredFault) -> str:
 
 def run_set(args: argparse.Namespace) -> int:
     try:
-        name, rate = check_name(args.name), check_rate(args.rate)
-        print_active(registry_for(args).set(name, rate))
+        name = check_name(args.name)
+        location = location_from(args, name)
+        rate = check_rate(1.0 if args.rate is None else args.rate)
+        registry = registry_for(args)
+        if location is not None:
+            print_locations(registry.locate(location))
+        if location is None or args.rate is not None:
+            print_active(registry.set(name, rate))
     except FaultUsageError as e:
         return usage_error(str(e))
     return ExitCode.OK
@@ -73,7 +112,12 @@ def run_set(args: argparse.Namespace) -> int:
 def run_clear(args: argparse.Namespace) -> int:
     try:
         name = None if args.name is None else check_name(args.name)
-        print_active(registry_for(args).clear(name))
+        registry = registry_for(args)
+        if args.locations:
+            registry.forget_locations()
+            print("every fault looks at orderId and chaos again")
+        else:
+            print_active(registry.clear(name))
     except FaultUsageError as e:
         return usage_error(str(e))
     return ExitCode.OK
@@ -81,10 +125,15 @@ def run_clear(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     registry = registry_for(args)
+    locations = registry.locations()
     if args.json:
-        print(json.dumps(registry.document(), indent=2, sort_keys=True))
+        document = registry.document()
+        if locations:  # the handlers' shape stays as it was while every fault looks where it always did
+            document["locations"] = [location.to_dict() for location in locations]
+        print(json.dumps(document, indent=2, sort_keys=True))
     else:
         print_active(registry.active())
+        print_locations(locations)
     return ExitCode.OK
 
 
@@ -113,18 +162,36 @@ def register(commands: Any) -> None:
     set_ = actions.add_parser("set", help="activate a fault (every request, or at --rate)")
     set_.add_argument("name", metavar="NAME", help=f"one of: {', '.join(FAULT_NAMES)}")
     set_.add_argument(
-        "--rate", type=float, default=1.0, help="probability per request, 0..1 (default 1: always)"
+        "--rate",
+        type=float,
+        help="probability per request, 0..1 (default 1: always; with only location options: not activated)",
     )
+    where = set_.add_argument_group(
+        "where the local stack's own faults look",
+        f"for {', '.join(LOCATED_FAULTS)} only: dotted paths into the DynamoDB item "
+        "(dynamodb-throttle) or the event detail (events-entry-failure)",
+    )
+    where.add_argument("--order-id-path", metavar="PATH", help="the order id (default orderId)")
+    where.add_argument("--order-id-prefix", metavar="TEXT", help="taken off the id found, e.g. ORDER#")
+    where.add_argument("--marker-path", metavar="PATH", help="the list of fault markers (default chaos)")
+    where.add_argument("--on", metavar="TABLE|BUS", help="only requests to this table or bus (default: all)")
     add_port_options(set_)
     set_.set_defaults(handler=run_set)
 
     clear = actions.add_parser("clear", help="deactivate one fault, or all of them")
     clear.add_argument("name", metavar="NAME", nargs="?", help="the fault to clear (default: all)")
+    clear.add_argument(
+        "--locations", action="store_true", help="forget every location set (orderId and chaos again)"
+    )
     add_port_options(clear)
     clear.set_defaults(handler=run_clear)
 
     list_ = actions.add_parser("list", help="the active faults and their rates")
-    list_.add_argument("--json", action="store_true", help='{"faults": {NAME: {"rate": P}}}')
+    list_.add_argument(
+        "--json",
+        action="store_true",
+        help='{"faults": {NAME: {"rate": P}}}, and "locations" when any are set',
+    )
     add_port_options(list_)
     list_.set_defaults(handler=run_list)
 

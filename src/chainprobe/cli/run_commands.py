@@ -74,7 +74,19 @@ def run_canary_command(args: argparse.Namespace) -> int:
         metric_math_wait=args.metric_math_wait,
         html=args.html,
     )
-    return finish(outcome)
+    code = finish(outcome)
+    return faults_never_fired(outcome) or code
+
+
+def faults_never_fired(outcome: RunOutcome) -> int | None:
+    """Exit 2 with one line when the run asked for faults and the chain fired none of them: its markers
+    were put where the chain does not read them, and an SLO "met" would say nothing."""
+    faults = outcome.report.faults
+    problem = faults.never_fired() if faults is not None else None
+    if problem is None:
+        return None
+    say(problem)
+    return int(ExitCode.USAGE)
 
 
 def run_verify_command(args: argparse.Namespace) -> int:

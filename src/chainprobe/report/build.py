@@ -20,6 +20,7 @@ from chainprobe.measure.budget import (
     load_windows,
     run_burn,
 )
+from chainprobe.measure.fault_log import FaultSummary
 from chainprobe.measure.sli import AvailabilitySli, SliResult, compute_sli
 from chainprobe.report.gate import evaluate_gate
 from chainprobe.report.model import BudgetSummary, MetricMathSummary, ReconciliationSummary, RunReport
@@ -43,6 +44,7 @@ def build_report(
     windows: BurnRateWindows | None = None,
     capture: CaptureTally | None = None,
     cleanup: ItemCleanup | None = None,
+    faults: FaultSummary | None = None,
 ) -> RunReport:
     """The report of ``run``; ``sli`` defaults to ``sli_for_spec(orders, spec)``, ``windows`` to the
     shipped burn-rate windows of the spec's SLO period (no tiers when none ship for it)."""
@@ -59,6 +61,7 @@ def build_report(
         reconciliation=reconciliation,
         capture=capture,
         cleanup=cleanup,
+        faults=faults,
     )
 
 

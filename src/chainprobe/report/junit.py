@@ -4,7 +4,9 @@ Test cases, in class ``chainprobe.<spec>.stage``: ``api``, ``dynamodb``, ``event
 when an order failed there (listing each bad order id and its class, at most 50), skipped when the spec
 does not verify the stage. In class ``chainprobe.<spec>.slo``: ``availability``, ``latency`` and, when the
 spec states one, ``delivery`` — failed when the objective is not met (``availability`` also when orders
-are still pending), skipped when not stated. Built with ``xml.etree``, so the XML is well-formed.
+are still pending), skipped when not stated. A run that asked for faults has one case per fault in class
+``chainprobe.<spec>.faults``, failed when marked orders have no fault-log entry (the fault never fired on
+them). Built with ``xml.etree``, so the XML is well-formed.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def render_junit(report: RunReport) -> str:
     """The report as JUnit XML text (with declaration, indented, ending with a newline)."""
     suite = ET.Element("testsuite", name=f"chainprobe.{report.run.spec_name}")
     suite.append(_properties(report))
-    cases = [_stage_case(report, stage) for stage in _STAGES] + _slo_cases(report)
+    cases = [_stage_case(report, stage) for stage in _STAGES] + _slo_cases(report) + _fault_cases(report)
     suite.extend(cases)
     _count(suite, cases)
     suite.set("timestamp", iso_seconds(report.run.started_at))
@@ -70,6 +72,26 @@ def _stage_case(report: RunReport, stage: Stage) -> ET.Element:
         )
         failure.text = _order_lines(failed, stage)
     return case
+
+
+def _fault_cases(report: RunReport) -> list[ET.Element]:
+    """One case per fault asked for: failed when the fault log does not name every marked order."""
+    if report.faults is None:
+        return []
+    cases = []
+    for check in report.faults.checks:
+        case = ET.Element("testcase", classname=f"chainprobe.{report.run.spec_name}.faults", name=check.fault)
+        if check.unlogged:
+            failure = ET.SubElement(
+                case,
+                "failure",
+                message=f"{len(check.unlogged)} of {check.marked} marked orders have no fault-log entry "
+                f"(markers at {report.faults.marker_path})",
+                type="fault_not_fired",
+            )
+            failure.text = "\n".join(check.unlogged[:MAX_LISTED_ORDERS])
+        cases.append(case)
+    return cases
 
 
 def _slo_cases(report: RunReport) -> list[ET.Element]:

@@ -10,6 +10,7 @@ from chainprobe.report.model import RunReport
 from chainprobe.report.sections import (
     budget_line,
     class_counts,
+    fault_findings,
     lag_label,
     lag_notes,
     lag_stages,
@@ -34,7 +35,9 @@ def render_markdown(report: RunReport) -> str:
         blocks.append("**Why:** " + "; ".join(report.gate.reasons))
     if report.budgets:
         blocks.append("\n".join(f"- Error budget, {budget_line(item)}" for item in report.budgets))
-    blocks.extend(_classes(report) + _reconciliation(report) + _worst(report) + [_lags(report)])
+    blocks.extend(
+        _classes(report) + _faults(report) + _reconciliation(report) + _worst(report) + [_lags(report)]
+    )
     return "\n\n".join(blocks) + "\n"
 
 
@@ -69,6 +72,20 @@ def _classes(report: RunReport) -> list[str]:
         return []
     rows = [[failure.value, failure.stage.value, str(count)] for failure, count in counts]
     return ["#### Failure classes\n\n" + _table(["class", "stage", "orders"], rows)]
+
+
+def _faults(report: RunReport) -> list[str]:
+    """The faults asked for against the fault log, and the findings (only a run that asked for faults)."""
+    summary = report.faults
+    if summary is None:
+        return []
+    header = ["fault", "orders marked", "in the fault log", "log entries", "unmarked hit (rate)"]
+    rows = [
+        [c.fault, str(c.marked), str(c.logged_orders), str(c.log_entries), str(c.unmarked_hits)]
+        for c in summary.checks
+    ]
+    text = f"#### Faults asked for (marker at `{summary.marker_path}`)\n\n" + _table(header, rows)
+    return [text + "".join(f"\n\n**Finding:** {finding}" for finding in fault_findings(summary))]
 
 
 def _reconciliation(report: RunReport) -> list[str]:

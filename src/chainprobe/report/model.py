@@ -6,9 +6,11 @@ SLI and the reconciliation between the two. Writers (JSON, JUnit, Markdown, HTML
 ``metric_math.availability``, ``reconciliation.gap``, ``reconciliation.by_class`` (their other fields,
 ``metric_math.complete|window|periods`` among them, in ``chainprobe.report.metric_math``); plus the
 delivery SLO, confidence intervals, per-stage lags, budget and burn, the worst orders, and ``capture``:
-what the verifier found in the capture queue that was not the run's (``null`` when no verifier ran), and
+what the verifier found in the capture queue that was not the run's (``null`` when no verifier ran),
 ``cleanup``: what the spec's ``dynamodb.cleanup`` did to the run's probe items (``mode``, ``orders`` looked
-up, ``removed``, ``not_found``, ``failed``; ``null`` when the spec asks for none or no verifier ran).
+up, ``removed``, ``not_found``, ``failed``; ``null`` when the spec asks for none or no verifier ran); and
+``faults`` only for a run that asked for faults (``chainprobe.measure.fault_log``: per fault the orders
+marked, those the fault log names and its entries for them, and the findings).
 ``orders.sent`` counts the orders that were sent (``good + bad + pending``); ``orders.not_sent`` those
 planned but never sent (a run stopped in between), which are in no SLI. Times are ISO 8601 UTC, latencies
 and lags milliseconds (3 decimals), availabilities fractions (6 decimals). Each ``sli.stage_lag_ms.<stage>``
@@ -23,6 +25,7 @@ from typing import Any
 
 from chainprobe.ledger.model import OrderRecord, Run, Stage
 from chainprobe.measure.budget import BurnRateTier, RunBurn
+from chainprobe.measure.fault_log import FaultSummary
 from chainprobe.measure.sli import STAGE_LAGS, AvailabilitySli, Distribution, Interval, SliResult
 from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, empty_reconciliation_dict
 from chainprobe.report.timefmt import iso_utc
@@ -109,6 +112,7 @@ class RunReport:
     reconciliation: ReconciliationSummary | None = None
     capture: CaptureTally | None = None
     cleanup: ItemCleanup | None = None
+    faults: FaultSummary | None = None  # a canary run with --fault: the faults asked for against the log
 
     @property
     def duration_s(self) -> float | None:
@@ -139,7 +143,7 @@ class RunReport:
             "worst_orders": [_order_dict(order) for order in self.worst_orders],
             "capture": self.capture.to_dict() if self.capture is not None else None,
             "cleanup": self.cleanup.to_dict() if self.cleanup is not None else None,
-        }
+        } | ({"faults": self.faults.to_dict()} if self.faults is not None else {})
 
     def _orders_dict(self) -> dict[str, Any]:
         chain = self.sli.chain

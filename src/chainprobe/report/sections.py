@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chainprobe.ledger.model import FailureClass, OrderRecord, Stage, Verdict
+from chainprobe.measure.fault_log import FaultSummary
 from chainprobe.measure.sli import STAGE_LAGS, Distribution
 from chainprobe.report.formatting import interval_text, ms, percent
 from chainprobe.report.metric_math import measured_text
@@ -14,6 +15,8 @@ __all__ = [
     "SliRow",
     "budget_line",
     "class_counts",
+    "fault_findings",
+    "fault_lines",
     "gap_text",
     "lag_label",
     "lag_notes",
@@ -171,3 +174,22 @@ def lag_notes(report: RunReport) -> list[str]:
         if meaning is not None:
             notes.append(f"{stage.value}: {meaning.measures} — {meaning.source}")
     return notes
+
+
+def fault_findings(summary: FaultSummary) -> list[str]:
+    """What the fault log contradicts: marked orders it does not name, faults that never fired, or
+    why it could not be read."""
+    findings = summary.findings()
+    if (never := summary.never_fired()) is not None:
+        findings.append(never)
+    if summary.log_error is not None:
+        findings.append(f"the fault log could not be read: {summary.log_error}")
+    return findings
+
+
+def fault_lines(summary: FaultSummary | None) -> list[tuple[str, str]]:
+    """(label, text) lines of the terminal summary: one per fault asked for, then one per finding."""
+    if summary is None:
+        return []
+    lines = [("faults", check.describe()) for check in summary.checks]
+    return lines + [("finding", text) for text in fault_findings(summary)]

@@ -8,6 +8,7 @@ from chainprobe.report.model import RunReport
 from chainprobe.report.sections import (
     budget_line,
     class_counts,
+    fault_lines,
     gap_text,
     lag_label,
     lag_stages,
@@ -51,6 +52,7 @@ def render_terminal(report: RunReport) -> str:
     if report.cleanup is not None:
         lines.append(_line("cleanup", report.cleanup.describe()))
     lines.extend(_line("why", reason) for reason in report.gate.incomplete)
+    lines.extend(_line(label, text) for label, text in fault_lines(report.faults))
     return "\n".join(lines) + "\n"
 
 

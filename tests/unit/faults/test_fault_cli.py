@@ -9,6 +9,7 @@ import pytest
 
 from chainprobe.cli.main import main
 from chainprobe.stacks.local.faults import (
+    FaultLocation,
     FaultRegistryClient,
     FaultRegistryUnavailable,
     FaultUsageError,
@@ -77,6 +78,8 @@ def test_a_rate_that_is_not_a_number_is_a_usage_error(
         ["fault", "log", "--json"],
         ["fault", "clear"],
         ["fault", "set", "courier-5xx", "--rate", "0.1"],
+        ["fault", "set", "dynamodb-throttle", "--on", "Checkouts", "--marker-path", "meta.faults"],
+        ["fault", "clear", "--locations"],
     ],
 )
 def test_no_running_stack_is_one_line_and_exit_3(
@@ -86,6 +89,31 @@ def test_no_running_stack_is_one_line_and_exit_3(
     line = one_error_line(capsys)
     assert line.startswith("chainprobe: the local stack is not running")
     assert "chainprobe up" in line
+
+
+@pytest.mark.parametrize("fault", ["handler-500", "courier-5xx", "handler-latency"])
+def test_locations_are_only_for_the_local_stacks_own_faults(
+    fault: str, no_stack: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["fault", "set", fault, "--marker-path", "meta.faults", *no_stack]) == 2
+    line = one_error_line(capsys)
+    assert line.startswith(f"chainprobe: {fault} is fired by the reference chain's code or the courier stub")
+    assert line.endswith("are for dynamodb-throttle, events-entry-failure")
+
+
+def test_a_location_names_the_fault_the_resource_and_the_paths() -> None:
+    location = FaultLocation("dynamodb-throttle", "Checkouts", "pk", "meta.faults", "ORDER#")
+    assert FaultLocation.from_dict(location.to_dict()) == location
+    assert location.describe() == (
+        "dynamodb-throttle      on Checkouts: order id at pk (less 'ORDER#'), "
+        "markers at meta.faults in the item"
+    )
+    everywhere = FaultLocation.from_dict({"fault": "events-entry-failure", "resource": None})
+    assert everywhere.describe() == (
+        "events-entry-failure   on every bus: order id at orderId, markers at chaos in the event detail"
+    )
+    with pytest.raises(FaultUsageError, match="courier stub"):
+        FaultRegistryClient("http://127.0.0.1:9").locate(FaultLocation("handler-500"))
 
 
 def test_fault_needs_an_action(capsys: pytest.CaptureFixture[str]) -> None:

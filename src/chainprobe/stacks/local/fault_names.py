@@ -35,6 +35,11 @@ FAULT_NAMES = (
     "courier-429",
 )
 
+LOCATED_FAULTS = ("dynamodb-throttle", "events-entry-failure")
+"""The faults the LocalStack plugin fires itself: where they find an order's id and its markers in a request
+is configuration (``chainprobe fault set NAME --order-id-path … --marker-path …``). The others are the
+reference chain's own (its handlers read ``chaos``) and the courier stub's."""
+
 
 def name_problem(name: object) -> str | None:
     """Why ``name`` is not a fault name, in one line; None when it is one."""

@@ -11,21 +11,37 @@ Example::
     ...
     fired = faults.log(since=started)     # [FiredFault(fault="handler-500", order_id=..., ...)]
     faults.clear()
+
+Where the plugin's own faults (``dynamodb-throttle``: the item a PutItem writes, ``events-entry-failure``:
+a PutEvents entry's detail) find an order's id and its markers is configuration, per table or bus
+(default: a top-level ``orderId`` and ``chaos``)::
+
+    faults.locate(FaultLocation("dynamodb-throttle", resource="Orders2", order_id_path="pk",
+                                order_id_prefix="ORDER#", marker_path="meta.faults"))
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from chainprobe.stacks.exceptions import StackError
-from chainprobe.stacks.local.fault_names import FAULT_NAMES, FiredFault, name_problem, rate_problem
+from chainprobe.stacks.local.fault_names import (
+    FAULT_NAMES,
+    LOCATED_FAULTS,
+    FiredFault,
+    name_problem,
+    rate_problem,
+)
 
 __all__ = [
     "FAULTS_PATH",
     "FAULT_NAMES",
+    "LOCATED_FAULTS",
+    "FaultLocation",
     "FaultRegistryClient",
     "FaultRegistryUnavailable",
     "FaultUsageError",
@@ -35,6 +51,48 @@ __all__ = [
 ]
 
 FAULTS_PATH = "/_chainprobe/faults"
+
+
+@dataclass(frozen=True)
+class FaultLocation:
+    """Where ``fault`` finds an order's id and its markers in requests to ``resource`` (a table for
+    ``dynamodb-throttle``, a bus for ``events-entry-failure``; None: every one without its own).
+    Paths are dotted (``order.ref``); ``order_id_prefix`` is taken off the id (``ORDER#``)."""
+
+    fault: str
+    resource: str | None = None
+    order_id_path: str = "orderId"
+    marker_path: str = "chaos"
+    order_id_prefix: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fault": self.fault,
+            "resource": self.resource,
+            "orderIdPath": self.order_id_path,
+            "orderIdPrefix": self.order_id_prefix,
+            "markerPath": self.marker_path,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> FaultLocation:
+        return cls(
+            fault=str(raw.get("fault")),
+            resource=None if raw.get("resource") is None else str(raw["resource"]),
+            order_id_path=str(raw.get("orderIdPath") or "orderId"),
+            marker_path=str(raw.get("markerPath") or "chaos"),
+            order_id_prefix=str(raw.get("orderIdPrefix") or ""),
+        )
+
+    def describe(self) -> str:
+        throttle = self.fault == "dynamodb-throttle"
+        where, kind = ("the item", "table") if throttle else ("the event detail", "bus")
+        prefix = f" (less {self.order_id_prefix!r})" if self.order_id_prefix else ""
+        scope = self.resource or f"every {kind}"
+        return (
+            f"{self.fault:22} on {scope}: order id at {self.order_id_path}{prefix}, "
+            f"markers at {self.marker_path} in {where}"
+        )
 
 
 class FaultUsageError(ValueError):
@@ -96,6 +154,29 @@ class FaultRegistryClient:
         """Clears one fault, or all of them; returns what stays active."""
         path = "" if name is None else f"/{check_name(name)}"
         return self._rates(self._call("DELETE", path))
+
+    # ------------------------------------------------------------------ where the plugin's faults look
+
+    def locate(self, location: FaultLocation) -> list[FaultLocation]:
+        """Sets where ``location.fault`` looks (a registry 400 is a FaultUsageError); returns them all."""
+        if location.fault not in LOCATED_FAULTS:
+            raise FaultUsageError(
+                f"{location.fault} is fired by the reference chain's code or the courier stub, not by the "
+                f"local stack: only {', '.join(LOCATED_FAULTS)} take --order-id-path/--marker-path"
+            )
+        return self._locations(self._call("PUT", "/locations", json=location.to_dict()))
+
+    def locations(self) -> list[FaultLocation]:
+        """Every configured location (none: every fault looks at ``orderId`` and ``chaos``)."""
+        return self._locations(self._call("GET", "/locations"))
+
+    def forget_locations(self) -> list[FaultLocation]:
+        """Every fault looks at ``orderId`` and ``chaos`` again."""
+        return self._locations(self._call("DELETE", "/locations"))
+
+    @staticmethod
+    def _locations(answer: Mapping[str, Any]) -> list[FaultLocation]:
+        return [FaultLocation.from_dict(raw) for raw in answer.get("locations", []) if isinstance(raw, dict)]
 
     # ------------------------------------------------------------------ the ground-truth log
 

@@ -1,11 +1,14 @@
 """Managed-service faults: decided and logged here, failed by the providers the way AWS fails them.
 
-- ``dynamodb-throttle``: a PutItem whose item's ``chaos`` list (an ``L`` of ``S``) names the fault,
+Where a request names its order and its markers is the registry's ``location`` for the fault and the
+table or bus (``locations.py``; by default a top-level ``orderId`` and ``chaos``).
+
+- ``dynamodb-throttle``: a PutItem whose item's markers (an ``L`` of ``S``, an ``SS``) name the fault,
   or a draw at the fault's rate, is throttled: the provider raises
   ProvisionedThroughputExceededException. Every throttled call is logged once, so a client that
   retries (botocore does, 3 attempts in standard mode) logs one entry per attempt, as AWS would
   count one ThrottledRequests per attempt.
-- ``events-entry-failure``: a PutEvents entry whose ``Detail`` has the fault in its ``chaos`` list,
+- ``events-entry-failure``: a PutEvents entry whose ``Detail`` has the fault among its markers,
   or a draw at the fault's rate, fails alone (``InternalFailure``, ``FailedEntryCount`` > 0, HTTP
   200). Logged once per failed entry.
 
@@ -18,6 +21,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from chainprobe_localstack.faults.locations import DEFAULT_LOCATION, resource_name
 from chainprobe_localstack.faults.registry import REGISTRY, FaultRegistry, FiredFault
 
 DYNAMODB_THROTTLE = "dynamodb-throttle"
@@ -30,23 +34,9 @@ ENTRY_FAILURE_CODE = "InternalFailure"
 ENTRY_FAILURE_MESSAGE = f"Injected fault: {EVENTS_ENTRY_FAILURE}"
 
 
-def _string_attribute(value: object) -> str | None:
-    """The string of a DynamoDB ``{"S": ...}`` attribute value, else None."""
-    if isinstance(value, Mapping) and isinstance(value.get("S"), str):
-        return str(value["S"])
-    return None
-
-
 def item_markers(item: Mapping[str, Any]) -> list[str]:
-    """The strings of an item's ``chaos`` attribute (a list ``L`` or a string set ``SS``)."""
-    chaos = item.get("chaos")
-    if not isinstance(chaos, Mapping):
-        return []
-    if isinstance(chaos.get("SS"), list):
-        return [value for value in chaos["SS"] if isinstance(value, str)]
-    if isinstance(chaos.get("L"), list):
-        return [s for s in (_string_attribute(value) for value in chaos["L"]) if s is not None]
-    return []
+    """The strings of an item's top-level ``chaos`` attribute (the default location)."""
+    return DEFAULT_LOCATION.item_markers(item)
 
 
 def put_item_throttle(
@@ -55,12 +45,13 @@ def put_item_throttle(
     """The logged throttle when this PutItem call must be throttled, else None."""
     item = put_item_input.get("Item")
     item = item if isinstance(item, Mapping) else {}
-    trigger = registry.fires(DYNAMODB_THROTTLE, item_markers(item))
+    location = registry.location(DYNAMODB_THROTTLE, resource_name(put_item_input.get("TableName")))
+    trigger = registry.fires(DYNAMODB_THROTTLE, location.item_markers(item))
     if trigger is None:
         return None
     return registry.record(
         DYNAMODB_THROTTLE,
-        order_id=_string_attribute(item.get("orderId")),
+        order_id=location.item_order_id(item),
         trigger=trigger,
         detail={
             "service": "dynamodb",
@@ -84,15 +75,14 @@ def put_events_entry_failure(
 ) -> FiredFault | None:
     """The logged failure when this PutEvents entry must fail, else None."""
     detail = entry_detail(entry)
-    chaos = detail.get("chaos")
-    markers = [c for c in chaos if isinstance(c, str)] if isinstance(chaos, list) else []
-    trigger = registry.fires(EVENTS_ENTRY_FAILURE, markers)
+    bus = resource_name(entry.get("EventBusName")) or "default"
+    location = registry.location(EVENTS_ENTRY_FAILURE, bus)
+    trigger = registry.fires(EVENTS_ENTRY_FAILURE, location.detail_markers(detail))
     if trigger is None:
         return None
-    order_id = detail.get("orderId")
     return registry.record(
         EVENTS_ENTRY_FAILURE,
-        order_id=order_id if isinstance(order_id, str) else None,
+        order_id=location.detail_order_id(detail),
         trigger=trigger,
         detail={
             "service": "events",

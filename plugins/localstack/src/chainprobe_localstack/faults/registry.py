@@ -14,7 +14,10 @@ Names are the contract shared with the chain's handlers and the harness:
 ============================  ==============================================================
 
 A fault fires for a request whose ``chaos`` markers name it (``trigger: marker``), or with the
-probability of its rate (``trigger: rate``). The active set is read by the handlers as
+probability of its rate (``trigger: rate``). For the faults this plugin fires (``dynamodb-throttle``,
+``events-entry-failure``) where the order id and the markers sit is configuration, per fault and
+table or bus (``locations``: ``FaultLocation``, default ``orderId`` and ``chaos``); the chain's own
+faults read the request in the chain's code. The active set is read by the handlers as
 ``{"faults": {NAME: {"rate": P}}}``. Every fault that fires is logged once, as
 ``{"fault", "orderId", "trigger", "at", "detail"}`` (``at`` in epoch seconds): the ground truth.
 
@@ -41,6 +44,12 @@ from chainprobe_localstack._vendor.fault_names import (
     Trigger,
     name_problem,
     rate_problem,
+)
+from chainprobe_localstack.faults.locations import (
+    DEFAULT_LOCATION,
+    LOCATED_FAULTS,
+    FaultLocation,
+    LocationError,
 )
 
 __all__ = [
@@ -94,6 +103,7 @@ class FaultRegistry:
         self._lock = threading.Lock()
         self._rates: dict[str, float] = {}
         self._log: deque[FiredFault] = deque(maxlen=max_log_entries)
+        self._locations: dict[tuple[str, str | None], FaultLocation] = {}
         self.dropped = 0  # entries pushed out of a full log (the oldest first)
 
     # ------------------------------------------------------------------ the active set
@@ -150,6 +160,46 @@ class FaultRegistry:
             if draw < rate:
                 return "rate"
         return None
+
+    # ------------------------------------------------------------------ where the faults look
+
+    def locate(self, raw: object) -> None:
+        """Sets one location from ``{"fault", "resource"?, "orderIdPath"?, "orderIdPrefix"?,
+        "markerPath"?}``; ``resource`` (a table or bus name) absent: the fault's default."""
+        if not isinstance(raw, Mapping):
+            raise FaultError('expected {"fault": NAME, "resource": R, "orderIdPath": P, "markerPath": P}')
+        fault = check_name(raw.get("fault"))
+        if fault not in LOCATED_FAULTS:
+            raise FaultError(
+                f"fault {fault!r} is fired by the chain's own code or the courier stub, which decide where "
+                f"they read markers; locations are for {', '.join(LOCATED_FAULTS)}"
+            )
+        resource = raw.get("resource")
+        if resource is not None and (not isinstance(resource, str) or not resource):
+            raise FaultError(f"resource must be a table or bus name, got {resource!r}")
+        try:
+            location = FaultLocation.from_dict(raw)
+        except LocationError as e:
+            raise FaultError(str(e)) from None
+        with self._lock:
+            self._locations[(fault, resource)] = location
+
+    def location(self, fault: str, resource: str | None) -> FaultLocation:
+        """Where ``fault`` looks in a request to ``resource``: its own, else the fault's, else the default."""
+        with self._lock:
+            found = self._locations.get((fault, resource)) or self._locations.get((fault, None))
+        return found or DEFAULT_LOCATION
+
+    def locations(self) -> list[dict[str, Any]]:
+        """Every configured location, as ``{"fault", "resource", "orderIdPath", ...}``."""
+        with self._lock:
+            items = sorted(self._locations.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+        return [{"fault": f, "resource": r, **loc.to_dict()} for (f, r), loc in items]
+
+    def forget_locations(self) -> None:
+        """Every fault looks where the reference chain puts things again (``orderId``, ``chaos``)."""
+        with self._lock:
+            self._locations.clear()
 
     # ------------------------------------------------------------------ the log
 

@@ -8,6 +8,13 @@
     GET     ``{"fault": NAME, "rate": P}``, or 404 when not active.
     PUT     ``{"rate": P}`` (body optional, rate 1): sets one fault, the others stay.
     DELETE  clears one fault (clearing an inactive one is fine).
+``/_chainprobe/faults/locations``
+    GET     ``{"locations": [{"fault", "resource", "orderIdPath", "orderIdPrefix", "markerPath"}]}``:
+            where ``dynamodb-throttle`` (in the item, per table) and ``events-entry-failure`` (in the
+            event detail, per bus) find an order's id and its markers; none listed: ``orderId``, ``chaos``.
+    PUT     one location ``{"fault", "resource"?, "orderIdPath"?, "orderIdPrefix"?, "markerPath"?}``
+            (``resource`` absent: every table or bus without one of its own); answers the list.
+    DELETE  forgets every location (the defaults again); answers the (empty) list.
 ``/_chainprobe/faults/log``
     GET     ``{"log": [ENTRY, ...], "dropped": N}``, oldest first; ``?since=EPOCH`` keeps entries
             with ``at >= since``.
@@ -74,6 +81,17 @@ class FaultsApi:
         except FaultError as exc:
             return _error(exc)
         return _json(self.registry.document())
+
+    @route(f"{PREFIX}/locations", methods=["GET", "PUT", "DELETE"])
+    def locations(self, request: Request) -> Response:
+        try:
+            if request.method == "PUT":
+                self.registry.locate(_body(request, required=True))
+            elif request.method == "DELETE":
+                self.registry.forget_locations()
+        except FaultError as exc:
+            return _error(exc)
+        return _json({"locations": self.registry.locations()})
 
     @route(f"{PREFIX}/log", methods=["GET", "POST", "DELETE"])
     def log(self, request: Request) -> Response:
