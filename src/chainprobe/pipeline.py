@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,7 +191,8 @@ def conclude(
     ledger.mark_run_verified(run_id)
     run, orders = ledger.get_run(run_id), ledger.orders(run_id)
     sli = sli_for_spec(orders, spec)
-    summary, reconciliation = measure_metric_math(spec, run, orders, sli, metric_math)
+    neighbours = neighbour_orders(ledger, run)
+    summary, reconciliation = measure_metric_math(spec, run, orders, sli, metric_math, neighbours=neighbours)
     report = build_report(
         run=run,
         orders=orders,
@@ -261,15 +262,35 @@ def metric_math_source(
     return MetricMathSource(get_metric_data=cloudwatch.get_metric_data, wait_s=wait_s, say=say)
 
 
+NEIGHBOUR_MARGIN_S = 3600.0  # longer than any metric-math period a spec would read
+
+
+def neighbour_orders(ledger: Ledger, run: Run) -> list[OrderRecord]:
+    """The orders of the ledger's other runs against ``run``'s target that may share its window."""
+    end = run.ended_at or time.time()
+    return [
+        order
+        for other in ledger.runs()
+        if other.run_id != run.run_id
+        and other.target == run.target
+        and other.started_at <= end + NEIGHBOUR_MARGIN_S
+        and (other.ended_at or end) >= run.started_at - NEIGHBOUR_MARGIN_S
+        for order in ledger.orders(other.run_id)
+    ]
+
+
 def measure_metric_math(
     spec: ProbeSpec,
     run: Run,
     orders: list[OrderRecord],
     sli: SliResult,
     source: MetricMathSource | None,
+    *,
+    neighbours: Sequence[OrderRecord] = (),
 ) -> tuple[MetricMathSummary | None, ReconciliationSummary | None]:
-    """The report's metric-math summary and reconciliation (``None``s without a source). Never raises:
-    whatever goes wrong reading or reconciling the metrics is a note in the report."""
+    """The report's metric-math summary and reconciliation (``None``s without a source); ``neighbours``
+    are other runs' orders against the same target (their requests in a shared period are known).
+    Never raises: whatever goes wrong reading or reconciling the metrics is a note in the report."""
     if source is None:
         return None, None
     if spec.metric_math is None:
@@ -285,6 +306,7 @@ def measure_metric_math(
             sli=sli,
             ended_at=run.ended_at,
             get_metric_data=source.get_metric_data,
+            neighbours=neighbours,
             wait_s=source.wait_s,
         )
     except Exception as e:  # the metric math is reported, never a reason for the run to fail
