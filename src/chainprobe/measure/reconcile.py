@@ -257,7 +257,8 @@ def reconcile(
     }
     credited = attribution.credited if attribution is not None else {}
     notes = _distrust(reading, attribution)
-    judged = sli.chain.verdicted if not notes and sli.chain.verdicted else None
+    comparable = reading.availability is not None and not notes  # no figure: the reading's notes say why
+    judged = sli.chain.verdicted if comparable and sli.chain.verdicted else None
     by_class = tuple(
         _class_gap(failure, n, credited.get(failure, {}), judged, roles) for failure, n in counts.items()
     )
@@ -294,9 +295,9 @@ def _effects(failure: FailureClass) -> tuple[tuple[MetricRef, ...], tuple[Metric
 
 
 def _distrust(reading: WindowReading, attribution: Attribution | None) -> tuple[str, ...]:
-    """Why the reading cannot be compared with the black box (empty: it can)."""
+    """Why the reading's figure cannot be compared with the black box (empty: it can, or there is none)."""
     if reading.availability is None:
-        return ("no gap: the metric math gave no window-level figure",)
+        return ()
     if not reading.complete:
         own = "" if attribution is None else f" (counted for the run: {_own_counted(attribution)})"
         return (f"no gap: the run's own requests are not all counted{own}: it would compare unlike things",)

@@ -342,6 +342,9 @@ def _budget(item: BudgetSummary) -> str:
     return head + text + _raw_table(header, rows, numeric=(2, 4)) + "\n" + caption
 
 
+_REMAINDERS = ("other traffic", "unexplained")  # rows of the class table that are no failure class
+
+
 def _metric_math(report: RunReport) -> str:
     metric_math, rec = report.metric_math, report.reconciliation
     title = "Metric math against the black box"
@@ -361,7 +364,7 @@ def _metric_math(report: RunReport) -> str:
         header = ["class", "black box", "metric math", "gap", "explained", "why"]
         rows = [
             [
-                f"<code>{esc(name)}</code>" if name != "unexplained" else "<em>unexplained</em>",
+                f"<code>{esc(name)}</code>" if name not in _REMAINDERS else f"<em>{esc(name)}</em>",
                 esc(bb),
                 esc(mm),
                 esc(gap),

@@ -119,6 +119,8 @@ def _interval(report: RunReport, name: str) -> Interval | None:
 
 
 def _actual(result: ObjectiveResult) -> str:
+    if not result.measured:
+        return "not measured"
     return ms(result.actual) if result.name == "latency" else percent(result.actual)
 
 
