@@ -26,6 +26,7 @@ MODULES = [
     "chainprobe.ledger.location",
     "chainprobe.measure.budget",
     "chainprobe.measure.sli",
+    "chainprobe.measure.run_traffic",
     "chainprobe.report.alarms.exceptions",
     "chainprobe.report.alarms.sources",
     "chainprobe.stacks.local.fault_names",
