@@ -64,8 +64,8 @@ class SegmentShare:
     @property
     def other_requests(self) -> int:
         """Counted requests that are not the run's answered ones (the run's unanswered ones included,
-        when the gateway counted them: ``segment.own_maybe``)."""
-        return self.requests - self.segment.own
+        when the gateway counted them: ``segment.own_maybe``); 0 while the run's are not all in."""
+        return max(0, self.requests - self.segment.own)
 
     @property
     def other_failures(self) -> int:

@@ -14,7 +14,7 @@ requests and their failures do to the figure, ``failures``, ``undetermined_failu
 ``unexplained`` (``gap``, ``failures``), ``requests`` (the metric math's denominator),
 ``own_requests`` (the run's, counted), ``orders_sent``, ``other_requests``, ``periods`` (per period,
 or periods joined when an order may be counted in either: ``start``, ``end``, ``requests``,
-``own_requests``, ``own_unanswered``, ``other_requests``, ``other_failures``,
+``own_requests``, ``own_unanswered``, ``other_requests``, ``complete``, ``other_failures``,
 ``undetermined_failures``) and ``notes``. ``gap = Σ by_class + other_traffic + unexplained``.
 """
 
@@ -173,6 +173,9 @@ def denominator_line(reconciliation: ReconciliationSummary) -> str | None:
     requests, sent = reconciliation.requests, reconciliation.orders_sent
     if reconciliation.own_requests is not None:
         own, other = reconciliation.own_requests, reconciliation.other_requests or 0
+        if other < 0:
+            counted = f"the denominator counted {requests} requests for the run's {own}"
+            return f"{counted}: some are missing (late, lost)"
         return (
             f"the denominator counted {requests} requests: {own} of the run's {sent} orders "
             f"and {other} of other traffic"
@@ -242,6 +245,7 @@ def _segment_dict(share: SegmentShare) -> dict[str, Any]:
         "own_requests": segment.own,
         "own_unanswered": segment.own_maybe,
         "other_requests": share.other_requests,
+        "complete": share.missing() is None,
         "other_failures": share.other_failures,
         "undetermined_failures": share.undetermined_failures,
     }

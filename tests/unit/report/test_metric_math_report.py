@@ -102,6 +102,10 @@ def test_the_runs_own_traffic_and_other_traffic_are_reported_apart_per_period() 
         denominator_line(rec)
         == "the denominator counted 61 requests: 30 of the run's 30 orders and 31 of other traffic"
     )
+    lost = ReconciliationSummary(gap=None, requests=0, orders_sent=9, own_requests=9)
+    assert denominator_line(lost) == (
+        "the denominator counted 0 requests for the run's 9: some are missing (late, lost)"
+    )
     rows = class_rows(rec)
     assert [row[0] for row in rows] == ["http_5xx", "other traffic", "unexplained"]
     assert rows[1][2:4] == ["3", "-10.27 pp"]  # the others make the figure look better
@@ -119,6 +123,7 @@ def test_the_runs_own_traffic_and_other_traffic_are_reported_apart_per_period() 
             "own_requests": 30,
             "own_unanswered": 0,
             "other_requests": 31,
+            "complete": True,
             "other_failures": 2,
             "undetermined_failures": 0,
         }
