@@ -30,12 +30,14 @@ from chainprobe.measure.window_sli import PeriodPoint, RunWindow
 from chainprobe.report.formatting import percent
 
 __all__ = [
+    "PERIOD_HEADER",
     "MetricMathSummary",
     "ReconciliationSummary",
     "class_rows",
     "denominator_line",
     "empty_reconciliation_dict",
     "measured_text",
+    "period_rows",
     "reconciliation_lines",
     "summaries",
     "window_line",
@@ -216,6 +218,27 @@ def class_rows(reconciliation: ReconciliationSummary) -> list[list[str]]:
         reason += ", and other traffic in the denominator"
     rows.append(["unexplained", "", failures, _pp(reconciliation.unexplained), "", reason])
     return rows
+
+
+PERIOD_HEADER = ["period (UTC)", "requests", "the run's", "other", "other's failures", "undetermined"]
+
+
+def period_rows(reconciliation: ReconciliationSummary) -> list[list[str]]:
+    """Per period with requests (periods joined when an order may be counted in either): the
+    requests counted, the run's, other traffic's, the failures that are other traffic's, and those
+    whose owner the counts cannot tell; ``PERIOD_HEADER`` names the columns."""
+    return [
+        [
+            f"{_clock(share.segment.start)}-{_clock(share.segment.end)}",
+            str(share.requests),
+            str(share.segment.own) + ("" if share.missing() is None else " (not all counted)"),
+            str(share.other_requests),
+            str(share.other_failures),
+            str(share.undetermined_failures),
+        ]
+        for share in reconciliation.periods
+        if share.requests or share.segment.own
+    ]
 
 
 def _pp(value: float | None) -> str:

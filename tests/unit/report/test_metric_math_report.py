@@ -11,13 +11,14 @@ from chainprobe.measure.attribution import FailureShare, SegmentShare
 from chainprobe.measure.reconcile import ClassGap
 from chainprobe.measure.run_traffic import Segment
 from chainprobe.measure.window_sli import RunWindow
-from chainprobe.report import build_report, render_markdown, render_terminal
+from chainprobe.report import build_report, render_html, render_markdown, render_terminal
 from chainprobe.report.metric_math import (
     MetricMathSummary,
     ReconciliationSummary,
     class_rows,
     denominator_line,
     measured_text,
+    period_rows,
 )
 
 WINDOW = RunWindow(
@@ -113,6 +114,21 @@ def test_the_runs_own_traffic_and_other_traffic_are_reported_apart_per_period() 
         rows[1][5]
         == "31 requests and 2 failures not the run's, 1 failures whose owner the counts cannot tell"
     )
+    assert period_rows(rec) == [["12:00:00-12:01:00", "61", "30", "31", "2", "0"]]
+    orders = [order(i, Verdict.BAD, FailureClass.HTTP_5XX) for i in range(8)] + [
+        order(i) for i in range(8, 30)
+    ]
+    summary = MetricMathSummary(availability=51 / 61, complete=True, window=WINDOW)
+    report = build_report(
+        run=run(), orders=orders, spec=spec("spec_full.yaml"), metric_math=summary, reconciliation=rec
+    )
+    markdown = render_markdown(report)
+    assert (
+        "Whose traffic, per period:" in markdown
+        and "| 12:00:00-12:01:00 | 61 | 30 | 31 | 2 | 0 |" in markdown
+    )
+    assert "<p>Whose traffic, per period:</p>" in render_html(report)
+    assert "other traffic: -10.27 pp (31 requests and 2 failures not the run's" in render_terminal(report)
     data = rec.to_dict()
     assert data["other_traffic"] == {"gap": -0.102732, "failures": 2, "undetermined_failures": 1}
     assert data["periods"] == [
