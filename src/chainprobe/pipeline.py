@@ -191,7 +191,8 @@ def conclude(
     ledger.mark_run_verified(run_id)
     run, orders = ledger.get_run(run_id), ledger.orders(run_id)
     sli = sli_for_spec(orders, spec)
-    neighbours = neighbour_orders(ledger, run)
+    reads = metric_math is not None and metric_math.get_metric_data is not None
+    neighbours = neighbour_orders(ledger, run) if reads else []
     summary, reconciliation = measure_metric_math(spec, run, orders, sli, metric_math, neighbours=neighbours)
     report = build_report(
         run=run,
@@ -266,13 +267,15 @@ NEIGHBOUR_MARGIN_S = 3600.0  # longer than any metric-math period a spec would r
 
 
 def neighbour_orders(ledger: Ledger, run: Run) -> list[OrderRecord]:
-    """The orders of the ledger's other runs against ``run``'s target that may share its window."""
+    """The orders of the ledger's other runs of the same chain (spec name) against the same target that
+    may share ``run``'s metric-math window. Were they sent elsewhere after all (two local stacks, one
+    ledger), the run's reading fails safe: their requests missing from the counts, it is incomplete."""
     end = run.ended_at or time.time()
     return [
         order
         for other in ledger.runs()
         if other.run_id != run.run_id
-        and other.target == run.target
+        and (other.target, other.spec_name) == (run.target, run.spec_name)
         and other.started_at <= end + NEIGHBOUR_MARGIN_S
         and (other.ended_at or end) >= run.started_at - NEIGHBOUR_MARGIN_S
         for order in ledger.orders(other.run_id)

@@ -83,17 +83,18 @@ def test_no_source_measures_nothing() -> None:
     assert measure(None) == (None, None)
 
 
-def test_the_neighbours_are_other_runs_against_the_same_target_near_the_run(tmp_path: Path) -> None:
+def test_the_neighbours_are_other_runs_of_the_chain_against_the_same_target_near_the_run(
+    tmp_path: Path,
+) -> None:
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
         runs = {
-            name: ledger.create_run(
-                spec_path="p", spec_name="orders", target=target, run_id=name, started_at=at
-            )
-            for name, target, at in (
-                ("mine", "local", 10_000.0),
-                ("before", "local", 9_990.0),
-                ("elsewhere", "aws", 10_001.0),
-                ("long-ago", "local", 1_000.0),
+            name: ledger.create_run(spec_path="p", spec_name=chain, target=target, run_id=name, started_at=at)
+            for name, chain, target, at in (
+                ("mine", "orders", "local", 10_000.0),
+                ("before", "orders", "local", 9_990.0),
+                ("elsewhere", "orders", "aws", 10_001.0),
+                ("another-chain", "payments", "local", 10_002.0),
+                ("long-ago", "orders", "local", 1_000.0),
             )
         }
         for name in runs:
