@@ -92,7 +92,8 @@ def _judge(case: ET.Element, report: RunReport, result: ObjectiveResult) -> None
     if result.name == "availability":
         problems.extend(report.gate.incomplete)
     if problems:
-        ET.SubElement(case, "failure", message="; ".join(problems), type="slo_breached")
+        kind = "slo_breached" if result.measured else "slo_not_measured"
+        ET.SubElement(case, "failure", message="; ".join(problems), type=kind)
     out = ET.SubElement(case, "system-out")
     out.text = _measurement(report, result)
 

@@ -137,4 +137,8 @@ def test_an_objective_with_no_data_is_not_measured_never_breached_nor_met() -> N
     for text in (terminal, markdown):
         latency = next(line for line in text.splitlines() if "latency" in line and "800 ms" in line)
         assert "not measured" in latency and "breached" not in latency, latency
-    assert "got not measured" in render_junit(report)
+    junit = render_junit(report)
+    assert (
+        'type="slo_not_measured"' in junit
+        and "latency of good orders &lt;= 800 ms: got not measured" in junit
+    )
