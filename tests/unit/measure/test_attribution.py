@@ -9,6 +9,7 @@ recorded shows only in the counts. Counters: ``totalRequests`` (API Count), ``ap
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -312,3 +313,59 @@ def test_every_class_moves_at_most_two_counters_so_a_class_share_stays_within_10
     # A class's share is (counted - n) / judged with at most one count per order and counter.
     for failure, effect in CLASS_EFFECTS.items():
         assert len(set(effect.counts) | set(effect.may_count)) <= 2, failure
+
+
+# What AWS does for an order of each class (hand-written, not read from the table): its API status
+# (None: no answer) and the failure counters it moves. Every row of the class table must then give
+# the class exactly what its orders moved, and say why in the words of its row.
+AWS_DOES: dict[FailureClass, tuple[int | None, tuple[str, ...], int, str]] = {
+    FailureClass.HTTP_5XX: (
+        500,
+        ("5XXError",),
+        2,
+        "counted by apiFailures (AWS/ApiGateway 5XXError) for all 2",
+    ),
+    FailureClass.HTTP_4XX: (400, (), 0, "in the denominator only"),
+    FailureClass.HTTP_2XX_ERROR_BODY: (200, (), 0, "invisible to the expression"),
+    FailureClass.API_TIMEOUT: (
+        None,
+        ("5XXError",),
+        2,
+        "counted by apiFailures (AWS/ApiGateway 5XXError) for 2",
+    ),
+    FailureClass.CONNECTION_ERROR: (None, (), 0, "maybe not even in the denominator"),
+    FailureClass.DB_MISSING: (201, (), 0, "invisible to the expression"),
+    FailureClass.DB_MISMATCH: (201, (), 0, "invisible to the expression"),
+    FailureClass.EVENT_MISSING: (201, (), 0, "invisible to the expression"),
+    FailureClass.EVENT_DUPLICATE: (201, (), 0, "invisible to the expression"),
+}
+
+
+@pytest.mark.parametrize("failure", list(AWS_DOES), ids=lambda failure: failure.value)
+def test_each_class_row_credits_its_orders_with_what_they_moved(failure: FailureClass) -> None:
+    status, moves, credited, reason = AWS_DOES[failure]
+    own = orders("mine", at(0, 5), 6, bad=(0, 3), status=status or 0)
+    own = [
+        replace(o, chain_failure=failure, api_status=status, api_failure=None if status else failure)
+        if o.chain_failure
+        else o
+        for o in own
+    ]
+    points: Points = {
+        ("AWS/ApiGateway", "Count"): [],
+        ("AWS/ApiGateway", "5XXError"): [],
+        ("AWS/Lambda", "Errors"): [],
+    }
+    for order in own:
+        assert order.sent_at is not None
+        bad = order.chain_failure is not None
+        if order.api_status is not None or "5XXError" in moves:  # a timed-out request answered 504 later
+            points[("AWS/ApiGateway", "Count")].append((order.sent_at, 1.0))
+        points[("AWS/ApiGateway", "5XXError")].append(
+            (order.sent_at, 1.0 if bad and "5XXError" in moves else 0.0)
+        )
+    rec = reconciled(own, (), FakeCloudWatch(points)).reconciliation
+    (item,) = rec.by_class
+    assert (item.failure, item.black_box, item.metric_math, item.explained) == (failure, 2, credited, True)
+    assert item.reason.startswith(reason)
+    assert rec.unexplained_failures == 0 and rec.other_failures == 0
