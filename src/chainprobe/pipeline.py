@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,7 +208,9 @@ def conclude(
     ledger.mark_run_verified(run_id)
     run, orders = ledger.get_run(run_id), ledger.orders(run_id)
     sli = sli_for_spec(orders, spec)
-    summary, reconciliation = measure_metric_math(spec, run, orders, sli, metric_math)
+    reads = metric_math is not None and metric_math.get_metric_data is not None
+    neighbours = neighbour_orders(ledger, run) if reads else []
+    summary, reconciliation = measure_metric_math(spec, run, orders, sli, metric_math, neighbours=neighbours)
     report = build_report(
         run=run,
         orders=orders,
@@ -280,15 +282,37 @@ def metric_math_source(
     return MetricMathSource(get_metric_data=cloudwatch.get_metric_data, wait_s=wait_s, say=say)
 
 
+NEIGHBOUR_MARGIN_S = 3600.0  # longer than any metric-math period a spec would read
+
+
+def neighbour_orders(ledger: Ledger, run: Run) -> list[OrderRecord]:
+    """The orders of the ledger's other runs of the same chain (spec name) against the same target that
+    may share ``run``'s metric-math window. Were they sent elsewhere after all (two local stacks, one
+    ledger), the run's reading fails safe: their requests missing from the counts, it is incomplete."""
+    end = run.ended_at or time.time()
+    return [
+        order
+        for other in ledger.runs()
+        if other.run_id != run.run_id
+        and (other.target, other.spec_name) == (run.target, run.spec_name)
+        and other.started_at <= end + NEIGHBOUR_MARGIN_S
+        and (other.ended_at or end) >= run.started_at - NEIGHBOUR_MARGIN_S
+        for order in ledger.orders(other.run_id)
+    ]
+
+
 def measure_metric_math(
     spec: ProbeSpec,
     run: Run,
     orders: list[OrderRecord],
     sli: SliResult,
     source: MetricMathSource | None,
+    *,
+    neighbours: Sequence[OrderRecord] = (),
 ) -> tuple[MetricMathSummary | None, ReconciliationSummary | None]:
-    """The report's metric-math summary and reconciliation (``None``s without a source). Never raises:
-    whatever goes wrong reading or reconciling the metrics is a note in the report."""
+    """The report's metric-math summary and reconciliation (``None``s without a source); ``neighbours``
+    are other runs' orders against the same target (their requests in a shared period are known).
+    Never raises: whatever goes wrong reading or reconciling the metrics is a note in the report."""
     if source is None:
         return None, None
     if spec.metric_math is None:
@@ -304,6 +328,7 @@ def measure_metric_math(
             sli=sli,
             ended_at=run.ended_at,
             get_metric_data=source.get_metric_data,
+            neighbours=neighbours,
             wait_s=source.wait_s,
         )
     except Exception as e:  # the metric math is reported, never a reason for the run to fail

@@ -13,15 +13,17 @@ Canaries of six orders, every third one marked with a fault:
 
 Isolation: the session's stack is shared by every integration test (they run one at a time), and
 the metric math counts every request of the API, not only the canary's. The spec's queries are read
-at a 5-second period (a copy of probes/orders.yaml), so the run's window starts at most two periods
-before its first order; the test keeps that long quiet first (the stack's own smoke order after a
-redeploy included), then asserts the denominator holds exactly the canary's orders: a stray request
-would fail the test loudly instead of skewing its numbers.
+at a 5-second period (a copy of probes/orders.yaml), and the run's window starts on the period of its
+first order: the canary starts on a fresh period, after every earlier request (the stack's own smoke
+order after a redeploy included) was answered, then the test asserts the denominator holds exactly
+the canary's orders: a stray request would fail the test loudly instead of skewing its numbers.
+(Sharing periods with other traffic is tests/integration/test_back_to_back_reconciliation.py.)
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from chainprobe.ledger.store import Ledger
 from chainprobe.pipeline import run_canary
 from chainprobe.spec.variables import endpoint_variables
 from chainprobe.target import Target
+from tests.integration.cloudwatch_window import sleep_until
 from tests.integration.conftest import RunningStack
 from tests.integration.spec_variants import Spec, spec_variant
 from tests.integration.test_local_stack import redeploy
@@ -58,7 +61,7 @@ def spec_at_period(directory: Path, period: int) -> Path:
 def reconciled_canary(target: Target, directory: Path, fault: str) -> dict[str, Any]:
     """Runs the canary after a quiet lead-in longer than the window's; returns its report.json."""
     spec = spec_at_period(directory, PERIOD)
-    time.sleep(2 * PERIOD + 1)
+    sleep_until(math.ceil(time.time() / PERIOD) * PERIOD)  # a period no earlier request reached
     run_canary(
         spec_path=spec,
         count=COUNT,

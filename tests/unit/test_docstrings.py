@@ -28,6 +28,7 @@ MODULES = [
     "chainprobe.measure.budget",
     "chainprobe.measure.fault_log",
     "chainprobe.measure.sli",
+    "chainprobe.measure.run_traffic",
     "chainprobe.report.alarms.exceptions",
     "chainprobe.report.alarms.sources",
     "chainprobe.stacks.local.fault_names",

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from chainprobe.ledger import OrderRecord, Run, RunState, Verdict
+from chainprobe.ledger.store import Ledger
 from chainprobe.measure.sli import compute_sli
-from chainprobe.pipeline import MetricMathSource, measure_metric_math, metric_math_source
+from chainprobe.pipeline import MetricMathSource, measure_metric_math, metric_math_source, neighbour_orders
 from chainprobe.spec import load_spec
 from chainprobe.stacks.clients import AwsClients
 from chainprobe.target import Target
@@ -80,3 +81,24 @@ def test_a_cloudwatch_that_cannot_be_read_is_a_note() -> None:
 
 def test_no_source_measures_nothing() -> None:
     assert measure(None) == (None, None)
+
+
+def test_the_neighbours_are_other_runs_of_the_chain_against_the_same_target_near_the_run(
+    tmp_path: Path,
+) -> None:
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        runs = {
+            name: ledger.create_run(spec_path="p", spec_name=chain, target=target, run_id=name, started_at=at)
+            for name, chain, target, at in (
+                ("mine", "orders", "local", 10_000.0),
+                ("before", "orders", "local", 9_990.0),
+                ("elsewhere", "orders", "aws", 10_001.0),
+                ("another-chain", "payments", "local", 10_002.0),
+                ("long-ago", "orders", "local", 1_000.0),
+            )
+        }
+        for name in runs:
+            ledger.plan_order(name, seq=0, order_id=f"{name}-0", sent_at=runs[name].started_at)
+            ledger.mark_run_verified(name, ended_at=runs[name].started_at + 5)
+        found = neighbour_orders(ledger, ledger.get_run("mine"))
+    assert [order.order_id for order in found] == ["before-0"]

@@ -10,14 +10,16 @@ both, so such an order counts twice: a property of the formula, not a measuremen
 expression reads (invisible to it); ``http_4xx`` only the request count (the denominator);
 ``api_timeout`` and ``connection_error`` maybe not even that.
 
-Per class: how many orders the black box called bad, how many failures the metric math counted
-for them, the class's share of the gap ``(metric_math - black_box) / requests``, ``explained`` and a
-one-line reason. The measured counters are attributed to classes in two passes: first to the
-classes that always move a counter (one per order), then to those that may (at most one per
-order); what is left is counted by the metric math and explained by no class: other users'
-failures, or an effect the table does not know. ``unexplained`` is the gap the classes leave,
-which also holds the dilution by other traffic: the metric math's denominator counts every
-request in the window, not only the canary's (``requests`` against ``orders_sent``).
+Per class: how many orders the black box called bad, how many of the run's failures the metric
+math counted for them, the class's share of the gap ``(metric_math - black_box) / judged`` (judged:
+the black box's good + bad orders), ``explained`` and a one-line reason. Whose each counted failure
+is comes from ``chainprobe.measure.attribution``, period by period against the ledger's own
+requests (``chainprobe.measure.run_traffic``): a class is credited only with the run's failures,
+never with another run's or another user's; in a period shared with traffic that could have failed
+the same way, what either could have produced is ``undetermined``. ``other_traffic`` is the part of
+the gap the other requests in the window make (their dilution and their failures, undetermined
+ones included), and ``unexplained`` what is left: ``gap = Σ by_class + other_traffic +
+unexplained``, zero unexplained when the table explains every failure of the run.
 
 Example::
 
@@ -27,9 +29,10 @@ Example::
     classes = [(c.failure, c.black_box, c.metric_math) for c in result.reconciliation.by_class]
 
 Limitations: the table knows API Gateway, Lambda and EventBridge metrics by namespace and name (a
-counter of another service in the expression is attributed to no class); attribution cannot tell
-the canary's failures from other users' in the same window, so foreign failures of a kind a class
-may produce (a foreign Lambda error) can be attributed to that class.
+counter of another service in the expression is attributed to no class); the run's own figure
+needs a single request counter; a late datapoint of the run's in a period it shares with traffic
+chainprobe did not send can be masked by that traffic's count (other runs in the same ledger are
+known and cannot mask it).
 """
 
 from __future__ import annotations
@@ -41,17 +44,19 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from chainprobe.ledger.model import FailureClass, OrderRecord
-from chainprobe.measure.metricmath import MetricMathError
+from chainprobe.measure.attribution import Attribution, SegmentShare, attribute
+from chainprobe.measure.metricmath import MetricMathError, Series
+from chainprobe.measure.run_traffic import ledger_requests, segments_of
 from chainprobe.measure.sli import SliResult
 from chainprobe.measure.window_sli import (
     DEFAULT_POLL_S,
     DEFAULT_WAIT_S,
-    Expectation,
     GetMetricData,
     MetricRef,
     Roles,
     RunWindow,
     WindowReading,
+    expression_on_sums,
     read_window_sli,
     roles_of,
     spec_period,
@@ -64,7 +69,6 @@ __all__ = [
     "ClassGap",
     "Reconciliation",
     "RunReconciliation",
-    "expectation",
     "reconcile",
     "reconcile_run",
 ]
@@ -145,9 +149,16 @@ class ClassGap:
 
 @dataclass(frozen=True, kw_only=True)
 class Reconciliation:
-    """The gap, its classes, and what they leave: ``unexplained`` (share of the gap) and
-    ``unexplained_failures`` (failures counted that no class explains); ``requests`` is the
-    metric math's denominator over the window, ``orders_sent`` the canary's."""
+    """The gap, its classes, other traffic's part and what they leave.
+
+    ``gap = by_class shares + other_traffic + unexplained``, each a share of the black box's judged
+    orders or a difference of two availabilities, so none can pass ±100 pp. Each is ``None`` when
+    the reading cannot be trusted (``notes`` say why): the run's own requests not all counted (late
+    datapoints, a restarted stack's lost metrics), or an expression value that is no availability.
+    ``other_traffic`` is the metric math over the window minus the same expression over the run's
+    own counts (dilution by other requests and their failures, undetermined failures included).
+    ``requests`` is the window's denominator, ``own_requests`` the run's requests counted in it.
+    """
 
     gap: float | None
     by_class: tuple[ClassGap, ...]
@@ -155,11 +166,20 @@ class Reconciliation:
     unexplained_failures: int
     requests: int | None
     orders_sent: int
+    own_requests: int | None = None
+    other_traffic: float | None = None
+    other_failures: int = 0
+    undetermined_failures: int = 0
+    segments: tuple[SegmentShare, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def other_requests(self) -> int | None:
-        """Requests in the denominator that are not the canary's orders (negative: some are missing)."""
-        return None if self.requests is None else self.requests - self.orders_sent
+        """Requests in the denominator that are not the run's (``None`` without a count)."""
+        if self.requests is None:
+            return None
+        own = self.orders_sent if self.own_requests is None else self.own_requests
+        return self.requests - own
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,13 +197,16 @@ def reconcile_run(
     sli: SliResult,
     ended_at: float | None,
     get_metric_data: GetMetricData,
+    neighbours: Sequence[OrderRecord] = (),
     wait_s: float = DEFAULT_WAIT_S,
     poll_s: float = DEFAULT_POLL_S,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> RunReconciliation | None:
-    """Reads the run's window (waiting for the counts to catch up) and reconciles; ``None`` when no
-    order was sent. Never raises for what GetMetricData does (see ``read_window_sli``)."""
+    """Reads the run's window (waiting until the run's own requests are all counted) and reconciles;
+    ``None`` when no order was sent. ``neighbours`` are other runs' orders from the same ledger (their
+    requests in a shared period are then known, not only counted). Never raises for what
+    GetMetricData does (see ``read_window_sli``)."""
     window = RunWindow.around(orders, ended_at=ended_at, period=spec_period(spec))
     if window is None:
         return None
@@ -191,54 +214,74 @@ def reconcile_run(
         roles = roles_of(spec)
     except MetricMathError:  # read_window_sli notes it on the reading
         roles = Roles(metrics={})
+    requests = [*ledger_requests(orders, own=True), *ledger_requests(neighbours, own=False)]
+    segments = segments_of(window.start, window.seconds // window.period, window.period, requests)
+
+    def attribution(series: Mapping[str, Series]) -> Attribution:
+        failures = {query_id: roles.metrics[query_id] for query_id in roles.failures}
+        return attribute(
+            segments,
+            series,
+            requests=roles.requests,
+            failures=failures,
+            effect_of=_effects,
+            period=window.period,
+        )
+
     reading = read_window_sli(
         spec,
         window,
         get_metric_data,
-        expect=expectation(orders, sli, roles),
+        shortfall=lambda series: attribution(series).shortfall if roles.known else None,
         wait_s=wait_s,
         poll_s=poll_s,
         sleep=sleep,
         clock=clock,
     )
-    return RunReconciliation(reading=reading, reconciliation=reconcile(reading, sli, roles))
+    shares = attribution(reading.series) if roles.known else None
+    reconciliation = reconcile(reading, sli, roles, shares, spec=spec)
+    return RunReconciliation(reading=reading, reconciliation=reconciliation)
 
 
-def expectation(orders: Sequence[OrderRecord], sli: SliResult, roles: Roles) -> Expectation:
-    """What a complete window holds: every order the API answered in the request counters, and each
-    failure counter at least the orders of the classes that always move it."""
-    floors: dict[str, int] = {}
-    for query_id in roles.failures:
-        metric = roles.metrics[query_id]
-        floors[query_id] = sum(
-            n for failure, n in sli.chain.by_class.items() if metric in _effect(failure).counts
-        )
-    answered = sum(1 for order in orders if order.api_status is not None)
-    return Expectation(requests=answered, failures={k: v for k, v in floors.items() if v})
-
-
-def reconcile(reading: WindowReading, sli: SliResult, roles: Roles) -> Reconciliation:
-    """The gap between ``sli``'s chain availability and ``reading``, class by class."""
+def reconcile(
+    reading: WindowReading,
+    sli: SliResult,
+    roles: Roles,
+    attribution: Attribution | None,
+    *,
+    spec: MetricMathSpec,
+) -> Reconciliation:
+    """The gap between ``sli``'s chain availability and ``reading``, class by class and other traffic."""
     counts = {
         failure: sli.chain.by_class[failure] for failure in FailureClass if failure in sli.chain.by_class
     }
-    attributed, left = _attribute(counts, reading.sums, roles)
-    requests = reading.requests if reading.requests else None
+    credited = attribution.credited if attribution is not None else {}
+    notes = _distrust(reading, attribution)
+    comparable = reading.availability is not None and not notes  # no figure: the reading's notes say why
+    judged = sli.chain.verdicted if comparable and sli.chain.verdicted else None
     by_class = tuple(
-        _class_gap(failure, n, attributed[failure], requests, roles) for failure, n in counts.items()
+        _class_gap(failure, n, credited.get(failure, {}), judged, roles) for failure, n in counts.items()
     )
-    gap = _difference(sli.chain.availability, reading.availability)
+    own_figure = _own_availability(spec, reading, roles, attribution) if judged else None
+    gap = _difference(sli.chain.availability, reading.availability) if judged else None
+    other_traffic = _difference(own_figure, reading.availability)
     shares = [item.gap for item in by_class]
     unexplained = None
-    if gap is not None and None not in shares:
-        unexplained = gap - math.fsum(share for share in shares if share is not None)
+    if gap is not None and other_traffic is not None and None not in shares:
+        unexplained = gap - other_traffic - math.fsum(share for share in shares if share is not None)
     return Reconciliation(
         gap=gap,
         by_class=by_class,
         unexplained=unexplained,
-        unexplained_failures=left,
+        unexplained_failures=attribution.unexplained_failures if attribution else 0,
         requests=None if reading.requests is None else round(reading.requests),
         orders_sent=sli.sent,
+        own_requests=attribution.own_requests if attribution else None,
+        other_traffic=other_traffic,
+        other_failures=attribution.other_failures if attribution else 0,
+        undetermined_failures=attribution.undetermined_failures if attribution else 0,
+        segments=attribution.segments if attribution else (),
+        notes=notes,
     )
 
 
@@ -246,37 +289,57 @@ def _effect(failure: FailureClass) -> ClassEffect:
     return CLASS_EFFECTS.get(failure) or ClassEffect(why=f"{failure.value} is not in the class table")
 
 
-def _attribute(
-    counts: Mapping[FailureClass, int], sums: Mapping[str, float], roles: Roles
-) -> tuple[dict[FailureClass, dict[str, int]], int]:
-    """Each failure counter's window count shared out to the classes (``always`` first, then ``may``);
-    returns the share per class and query id, and what no class took."""
-    attributed: dict[FailureClass, dict[str, int]] = {failure: {} for failure in counts}
-    left_over = 0
+def _effects(failure: FailureClass) -> tuple[tuple[MetricRef, ...], tuple[MetricRef, ...]]:
+    effect = _effect(failure)
+    return effect.counts, effect.may_count
+
+
+def _distrust(reading: WindowReading, attribution: Attribution | None) -> tuple[str, ...]:
+    """Why the reading's figure cannot be compared with the black box (empty: it can, or there is none)."""
+    if reading.availability is None:
+        return ()
+    if not reading.complete:
+        own = "" if attribution is None else f" (counted for the run: {_own_counted(attribution)})"
+        return (f"no gap: the run's own requests are not all counted{own}: it would compare unlike things",)
+    if not 0.0 <= reading.availability <= 1.0:
+        return (
+            f"no gap: the expression gave {reading.availability:g}, not an availability "
+            "(its failure counters add to more than its requests)",
+        )
+    return ()
+
+
+def _own_counted(attribution: Attribution) -> str:
+    counted = sum(min(share.requests, share.segment.own) for share in attribution.segments)
+    return f"{counted} of {attribution.own_requests}"
+
+
+def _own_availability(
+    spec: MetricMathSpec, reading: WindowReading, roles: Roles, attribution: Attribution | None
+) -> float | None:
+    """The expression over the run's own counts (its requests, the failures credited to it)."""
+    if attribution is None or len(roles.requests) != 1:
+        return None
+    sums = dict(reading.sums)
+    sums[roles.requests[0]] = float(attribution.own_requests)
     for query_id in roles.failures:
-        metric = roles.metrics[query_id]
-        left = round(sums.get(query_id, 0.0))
-        for always in (True, False):
-            for failure, n in counts.items():
-                effect = _effect(failure)
-                if metric in (effect.counts if always else effect.may_count):
-                    take = min(n, left)
-                    attributed[failure][query_id] = take
-                    left -= take
-        left_over += left
-    return attributed, left_over
+        sums[query_id] = float(attribution.own_failures(query_id))
+    value, _ = expression_on_sums(spec, reading.window.seconds, sums)
+    return value if value is not None and 0.0 <= value <= 1.0 else None
 
 
 def _class_gap(
-    failure: FailureClass, n: int, taken: Mapping[str, int], requests: float | None, roles: Roles
+    failure: FailureClass, n: int, taken: Mapping[str, int], judged: int | None, roles: Roles
 ) -> ClassGap:
+    """``gap`` is ``(counted - n) / judged``: a class's orders are judged ones, and the table lets an
+    order move at most two counters, so it lies within ±100 pp."""
     counted = sum(taken.values())
     explained, reason = _verdict(_effect(failure), n, taken, roles)
     return ClassGap(
         failure=failure,
         black_box=n,
         metric_math=counted,
-        gap=None if requests is None else (counted - n) / requests,
+        gap=None if judged is None else (counted - n) / judged,
         explained=explained,
         reason=reason,
     )

@@ -17,14 +17,15 @@ Example::
 
     window = RunWindow.around(orders, ended_at=run.ended_at, period=spec_period(spec.metric_math))
     reading = read_window_sli(spec.metric_math, window, cloudwatch.get_metric_data,
-                              expect=Expectation(requests=20))
+                              shortfall=lambda series: None)
     reading.availability, reading.complete, [p.availability for p in reading.periods]
 
 Waiting: metrics arrive late (the local stack flushes every 5 s; AWS publishes minutes late, best
-effort). The window is read again every ``poll_s`` until the expression's request counters hold at
-least ``expect.requests`` and each failure counter its ``expect.failures`` floor, or ``wait_s``
-passed: then the reading says ``complete=False`` with a note. It never waits longer, and anything
-GetMetricData raises becomes a note on an empty reading (a metric read never fails a run).
+effort). The window is read again every ``poll_s`` until ``shortfall`` (what the caller knows must
+be counted: ``chainprobe.measure.attribution`` checks the run's own requests period by period) says
+nothing is missing, or ``wait_s`` passed: then the reading says ``complete=False`` with a note.
+It never waits longer, and anything GetMetricData raises becomes a note on an empty reading (a
+metric read never fails a run).
 
 Which query counts what (``Roles``) is read from the availability expression: the ``MetricStat``
 queries reachable under the divisor of its first division count requests, those under the dividend
@@ -53,13 +54,14 @@ from chainprobe.spec.model import MetricMathSpec
 __all__ = [
     "DEFAULT_POLL_S",
     "DEFAULT_WAIT_S",
-    "Expectation",
     "GetMetricData",
     "MetricRef",
     "PeriodPoint",
     "Roles",
     "RunWindow",
+    "Shortfall",
     "WindowReading",
+    "expression_on_sums",
     "read_window_sli",
     "roles_of",
     "spec_period",
@@ -67,6 +69,9 @@ __all__ = [
 
 type GetMetricData = Callable[..., Mapping[str, Any]]
 """CloudWatch's ``get_metric_data(**kwargs)``: a boto3 client's bound method, or a fake."""
+
+type Shortfall = Callable[[Mapping[str, Series]], str | None]
+"""What the series read so far (by query id) still miss, in words; ``None`` once nothing is missing."""
 
 DEFAULT_WAIT_S = 90.0
 DEFAULT_POLL_S = 2.5
@@ -105,15 +110,6 @@ class Roles:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Expectation:
-    """What the window must hold before it is read as complete: the orders the API answered, and a
-    floor per failure query (orders whose failure class always moves that counter)."""
-
-    requests: int
-    failures: Mapping[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
 class RunWindow:
     """``[start, end)``, both on the period grid; ``period`` in seconds."""
 
@@ -125,17 +121,19 @@ class RunWindow:
     def around(
         cls, orders: Sequence[OrderRecord], *, ended_at: float | None, period: int
     ) -> RunWindow | None:
-        """[first order sent - a period, last verdict + a period], widened to whole periods.
+        """[the period of the first order sent, the period after the last verdict's], whole periods.
 
-        The last verdict is ``ended_at`` (when the run was verified), else the last stage observed.
-        ``None`` when no order was sent.
+        Nothing of the run is counted before its first request leaves, so the window starts on the
+        period that holds it (a period earlier would only add other traffic); it ends a period after
+        the last verdict (``ended_at``, else the last stage observed), for what the chain counts
+        later (a rule target failing after the API answered). ``None`` when no order was sent.
         """
         sent = [order.sent_at for order in orders if order.sent_at is not None]
         if not sent:
             return None
         seen = [at for order in orders for at in order.timeline().values()]
         last = ended_at if ended_at is not None else max(seen)
-        start = math.floor((min(sent) - period) / period) * period
+        start = math.floor(min(sent) / period) * period
         end = math.ceil((max(last, max(sent)) + period) / period) * period
         return cls(start=_at(start), end=_at(end), period=period)
 
@@ -158,8 +156,9 @@ class WindowReading:
     """The metric-math SLI over a window.
 
     ``availability`` is the expression on the window's sums (``None``: not computable, see ``notes``);
-    ``sums`` the window aggregate of each ``MetricStat`` query that has datapoints; ``requests`` the
-    sum of the request counters (``None`` without roles); ``complete`` whether the counts caught up.
+    ``sums`` the window aggregate of each ``MetricStat`` query that has datapoints, ``series`` what
+    was read per period (by query id); ``requests`` the sum of the request counters (``None``
+    without roles); ``complete`` whether the counts caught up (the caller's ``shortfall``).
     """
 
     window: RunWindow
@@ -167,6 +166,7 @@ class WindowReading:
     complete: bool
     periods: tuple[PeriodPoint, ...] = ()
     sums: Mapping[str, float] = field(default_factory=dict)
+    series: Mapping[str, Series] = field(default_factory=dict)
     requests: float | None = None
     notes: tuple[str, ...] = ()
 
@@ -202,13 +202,13 @@ def read_window_sli(
     window: RunWindow,
     get_metric_data: GetMetricData,
     *,
-    expect: Expectation,
+    shortfall: Shortfall,
     wait_s: float = DEFAULT_WAIT_S,
     poll_s: float = DEFAULT_POLL_S,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> WindowReading:
-    """Reads the window until its counts caught up with ``expect`` or ``wait_s`` passed; never raises
+    """Reads the window until ``shortfall`` finds nothing missing or ``wait_s`` passed; never raises
     for what GetMetricData does (the failure is a note on an empty reading)."""
     try:
         roles = roles_of(spec)
@@ -222,19 +222,20 @@ def read_window_sli(
         except Exception as error:  # the caller's client: a metric read never fails the run
             return WindowReading(window=window, availability=None, complete=False, notes=(_failed(error),))
         sums = _sums(spec, series)
-        shortfall = _shortfall(roles, sums, expect)
-        if shortfall is None or clock() >= deadline:
+        missing = shortfall(series)
+        if missing is None or clock() >= deadline:
             break
         sleep(max(0.0, min(poll_s, deadline - clock())))
-    if shortfall is not None:
-        notes = (*notes, f"incomplete after {wait_s:g} s: {shortfall}; metrics arrive late (best effort)")
-    availability, ratio_notes = _window_ratio(spec, window, series)
+    if missing is not None:
+        notes = (*notes, f"incomplete after {wait_s:g} s: {missing}; metrics arrive late (best effort)")
+    availability, ratio_notes = expression_on_sums(spec, window.seconds, sums)
     return WindowReading(
         window=window,
         availability=availability,
-        complete=shortfall is None,
+        complete=missing is None,
         periods=_periods(spec, roles, series),
         sums=sums,
+        series=series,
         requests=_total(sums, roles.requests) if roles.known else None,
         notes=(*notes, *ratio_notes),
     )
@@ -343,19 +344,6 @@ def _sums(spec: MetricMathSpec, series: Mapping[str, Series]) -> dict[str, float
     return sums
 
 
-def _shortfall(roles: Roles, sums: Mapping[str, float], expect: Expectation) -> str | None:
-    """What the counts still miss, in words; ``None`` once they caught up."""
-    if not roles.known:
-        return None
-    requests = _total(sums, roles.requests)
-    if requests < expect.requests:
-        return f"{requests:g} requests counted for {expect.requests} orders the API answered"
-    for query_id, floor in expect.failures.items():
-        if sums.get(query_id, 0.0) < floor:
-            return f"{query_id} counted {sums.get(query_id, 0.0):g} of at least {floor}"
-    return None
-
-
 def _total(sums: Mapping[str, float], ids: Sequence[str]) -> float:
     return math.fsum(sums.get(query_id, 0.0) for query_id in ids)
 
@@ -371,15 +359,16 @@ def _failed(error: Exception) -> str:
 # -- the figures ----------------------------------------------------------------------------------
 
 
-def _window_ratio(
-    spec: MetricMathSpec, window: RunWindow, series: Mapping[str, Series]
+def expression_on_sums(
+    spec: MetricMathSpec, length: int, sums: Mapping[str, float]
 ) -> tuple[float | None, tuple[str, ...]]:
-    """The user's expression on one period as long as the window, each MetricStat its window aggregate."""
+    """The user's expression on one period ``length`` seconds long, each ``MetricStat`` standing for
+    its aggregate ``sums[id]`` (no datapoint without one): the window's ratio of sums, or the same
+    expression over a share of the counts (the run's own)."""
     stats = [str(query["MetricStat"].get("Stat")) for query in spec.metrics if "MetricStat" in query]
     odd = sorted({stat for stat in stats if stat not in _WINDOW_AGGREGATES})
     if odd:
         return None, (f"no window-level ratio: {', '.join(odd)} cannot be aggregated over the window",)
-    length = window.seconds
     queries = _request(spec)
     aggregates: list[tuple[Mapping[str, Any], Series]] = []
     for query in queries:
@@ -387,7 +376,8 @@ def _window_ratio(
             query["Period"] = length
         if "MetricStat" in query:
             query["MetricStat"]["Period"] = length
-            aggregates.append((query["MetricStat"], _one_period(query, series, length)))
+            found = sums.get(query["Id"])
+            aggregates.append((query["MetricStat"], Series(length, {} if found is None else {_EPOCH: found})))
 
     def fetch(metric_stat: Mapping[str, Any], _start: datetime, _end: datetime, _period: int) -> Series:
         return next(found for stat, found in aggregates if stat == metric_stat)
@@ -397,14 +387,6 @@ def _window_ratio(
     except MetricMathError as error:
         return None, (f"no window-level ratio: {error}",)
     return _single(result, spec.availability_id)
-
-
-def _one_period(query: Mapping[str, Any], series: Mapping[str, Series], length: int) -> Series:
-    found = series.get(query["Id"])
-    if found is None or not len(found):
-        return Series(length)
-    aggregate = _WINDOW_AGGREGATES[str(query["MetricStat"]["Stat"])]
-    return Series(length, {_EPOCH: aggregate(found.values)})
 
 
 def _single(result: EvaluationResult, query_id: str) -> tuple[float | None, tuple[str, ...]]:

@@ -8,6 +8,9 @@ Rules, in order:
   interval straddles the objective, and the writers show the interval: the gate stays reproducible
   while the report says how much (or little) the verdict is worth.
 - The gate fails closed: any order still pending a verdict, or no order judged at all, fails it.
+- An objective with no data (latency with no good order, delivery with no delivery judged) is
+  *not measured*, never "met" nor "breached"; a gating one fails the gate closed, with the reason
+  "not measured" (a run with no good order has already breached availability).
 - Without an ``slo`` section there is no budget to spend: every judged order must be good.
 - A delivery objective with ``gate: false`` is reported and never fails the gate.
 """
@@ -95,7 +98,7 @@ def _delivery(sli: AvailabilitySli | None, objective: DeliveryObjective) -> Obje
 
 def _reason(item: ObjectiveResult) -> str:
     if item.actual is None:
-        return f"{item.name}: nothing measured ({item.description})"
+        return f"{item.name}: not measured ({item.description})"
     if item.name == "latency":
         return f"latency: {ms(item.actual)} against {item.description}"
     return f"{item.name}: {percent(item.actual)} against {item.description}"

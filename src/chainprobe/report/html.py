@@ -18,7 +18,14 @@ from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
 from chainprobe.report import charts
 from chainprobe.report.formatting import interval_text, ms, percent, seconds
 from chainprobe.report.html_page import clip, esc, page
-from chainprobe.report.metric_math import class_rows, denominator_line, measured_text, window_line
+from chainprobe.report.metric_math import (
+    PERIOD_HEADER,
+    class_rows,
+    denominator_line,
+    measured_text,
+    period_rows,
+    window_line,
+)
 from chainprobe.report.model import BudgetSummary, ObjectiveResult, RunReport
 from chainprobe.report.sections import (
     SliRow,
@@ -346,6 +353,9 @@ def _budget(item: BudgetSummary) -> str:
     return head + text + _raw_table(header, rows, numeric=(2, 4)) + "\n" + caption
 
 
+_REMAINDERS = ("other traffic", "unexplained")  # rows of the class table that are no failure class
+
+
 def _metric_math(report: RunReport) -> str:
     metric_math, rec = report.metric_math, report.reconciliation
     title = "Metric math against the black box"
@@ -365,7 +375,7 @@ def _metric_math(report: RunReport) -> str:
         header = ["class", "black box", "metric math", "gap", "explained", "why"]
         rows = [
             [
-                f"<code>{esc(name)}</code>" if name != "unexplained" else "<em>unexplained</em>",
+                f"<code>{esc(name)}</code>" if name not in _REMAINDERS else f"<em>{esc(name)}</em>",
                 esc(bb),
                 esc(mm),
                 esc(gap),
@@ -379,6 +389,10 @@ def _metric_math(report: RunReport) -> str:
             "behind it.</p>"
         )
         parts.append(_raw_table(header, rows, numeric=(1, 2, 3)))
+    if rec is not None and (periods := period_rows(rec)):
+        cells = [[esc(cell) for cell in row] for row in periods]
+        parts.append("<p>Whose traffic, per period:</p>")
+        parts.append(_raw_table(PERIOD_HEADER, cells, numeric=(1, 2, 3, 4, 5)))
     if metric_math.notes:
         parts.append("<ul>" + "".join(f"<li>{esc(note)}</li>" for note in metric_math.notes) + "</ul>")
     if metric_math.periods:

@@ -114,7 +114,8 @@ def _judge(case: ET.Element, report: RunReport, result: ObjectiveResult) -> None
     if result.name == "availability":
         problems.extend(report.gate.incomplete)
     if problems:
-        ET.SubElement(case, "failure", message="; ".join(problems), type="slo_breached")
+        kind = "slo_breached" if result.measured else "slo_not_measured"
+        ET.SubElement(case, "failure", message="; ".join(problems), type=kind)
     out = ET.SubElement(case, "system-out")
     out.text = _measurement(report, result)
 
@@ -141,6 +142,8 @@ def _interval(report: RunReport, name: str) -> Interval | None:
 
 
 def _actual(result: ObjectiveResult) -> str:
+    if not result.measured:
+        return "not measured"
     return ms(result.actual) if result.name == "latency" else percent(result.actual)
 
 

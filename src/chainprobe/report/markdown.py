@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chainprobe.report.formatting import ms, seconds
-from chainprobe.report.metric_math import class_rows, denominator_line, window_line
+from chainprobe.report.metric_math import (
+    PERIOD_HEADER,
+    class_rows,
+    denominator_line,
+    period_rows,
+    window_line,
+)
 from chainprobe.report.model import RunReport
 from chainprobe.report.sections import (
     budget_line,
@@ -99,6 +105,8 @@ def _reconciliation(report: RunReport) -> list[str]:
     if rec is not None and rec.gap is not None:
         header = ["class", "black box", "metric math", "gap", "explained", "why"]
         text += "\n" + _table(header, class_rows(rec))
+    if rec is not None and (periods := period_rows(rec)):
+        text += "\nWhose traffic, per period:\n\n" + _table(PERIOD_HEADER, periods)
     notes = "\n".join(f"- {note}" for note in metric_math.notes)
     return [text.rstrip() + ("\n\n" + notes if notes else "")]
 

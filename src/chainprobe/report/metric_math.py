@@ -7,9 +7,15 @@ records why nothing was measured (no ``metric_math`` in the spec, no CloudWatch,
 JSON (``metric_math``): ``availability`` (the expression on the window's sums, 6 decimals),
 ``complete`` (the counts caught up before the wait ended), ``window`` (``start``, ``end``,
 ``period_s``), ``periods`` (``start``, ``availability``, ``requests`` per period) and ``notes``.
-``reconciliation``: ``gap`` (black box - metric math), ``by_class`` (class -> ``black_box``,
-``metric_math``, ``gap``, ``explained``, ``reason``), ``unexplained`` (``gap``, ``failures``),
-``requests`` (the metric math's denominator), ``orders_sent`` and ``other_requests``.
+``reconciliation``: ``gap`` (black box - metric math; ``null`` when the reading cannot be trusted,
+``notes`` say why), ``by_class`` (class -> ``black_box``, ``metric_math``: the run's failures
+counted for it, ``gap``, ``explained``, ``reason``), ``other_traffic`` (``gap``: what other
+requests and their failures do to the figure, ``failures``, ``undetermined_failures``),
+``unexplained`` (``gap``, ``failures``), ``requests`` (the metric math's denominator),
+``own_requests`` (the run's, counted), ``orders_sent``, ``other_requests``, ``periods`` (per period,
+or periods joined when an order may be counted in either: ``start``, ``end``, ``requests``,
+``own_requests``, ``own_unanswered``, ``other_requests``, ``complete``, ``other_failures``,
+``undetermined_failures``) and ``notes``. ``gap = Σ by_class + other_traffic + unexplained``.
 """
 
 from __future__ import annotations
@@ -18,17 +24,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chainprobe.measure.attribution import SegmentShare
 from chainprobe.measure.reconcile import ClassGap, RunReconciliation
 from chainprobe.measure.window_sli import PeriodPoint, RunWindow
 from chainprobe.report.formatting import percent
 
 __all__ = [
+    "PERIOD_HEADER",
     "MetricMathSummary",
     "ReconciliationSummary",
     "class_rows",
     "denominator_line",
     "empty_reconciliation_dict",
     "measured_text",
+    "period_rows",
     "reconciliation_lines",
     "summaries",
     "window_line",
@@ -72,22 +81,37 @@ class ReconciliationSummary:
     unexplained_failures: int | None = None
     requests: int | None = None
     orders_sent: int | None = None
+    own_requests: int | None = None
+    other_traffic: float | None = None
+    other_failures: int | None = None
+    undetermined_failures: int | None = None
+    periods: tuple[SegmentShare, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def other_requests(self) -> int | None:
-        """Requests the denominator counted that are not the run's orders (negative: some missing)."""
-        if self.requests is None or self.orders_sent is None:
+        """Requests the denominator counted that are not the run's (negative: some missing)."""
+        own = self.own_requests if self.own_requests is not None else self.orders_sent
+        if self.requests is None or own is None:
             return None
-        return self.requests - self.orders_sent
+        return self.requests - own
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "gap": _round(self.gap),
             "by_class": {item.failure.value: _class_dict(item) for item in self.by_class},
+            "other_traffic": {
+                "gap": _round(self.other_traffic),
+                "failures": self.other_failures,
+                "undetermined_failures": self.undetermined_failures,
+            },
             "unexplained": {"gap": _round(self.unexplained), "failures": self.unexplained_failures},
             "requests": self.requests,
+            "own_requests": self.own_requests,
             "orders_sent": self.orders_sent,
             "other_requests": self.other_requests,
+            "periods": [_segment_dict(share) for share in self.periods],
+            "notes": list(self.notes),
         }
 
 
@@ -99,7 +123,7 @@ def summaries(result: RunReconciliation) -> tuple[MetricMathSummary, Reconciliat
         complete=reading.complete,
         window=reading.window,
         periods=reading.periods,
-        notes=reading.notes,
+        notes=(*reading.notes, *rec.notes),
     )
     reconciliation = ReconciliationSummary(
         gap=rec.gap,
@@ -108,6 +132,12 @@ def summaries(result: RunReconciliation) -> tuple[MetricMathSummary, Reconciliat
         unexplained_failures=rec.unexplained_failures,
         requests=rec.requests,
         orders_sent=rec.orders_sent,
+        own_requests=rec.own_requests,
+        other_traffic=rec.other_traffic,
+        other_failures=rec.other_failures,
+        undetermined_failures=rec.undetermined_failures,
+        periods=rec.segments,
+        notes=rec.notes,
     )
     return metric_math, reconciliation
 
@@ -143,6 +173,15 @@ def denominator_line(reconciliation: ReconciliationSummary) -> str | None:
     if reconciliation.requests is None or reconciliation.orders_sent is None:
         return None
     requests, sent = reconciliation.requests, reconciliation.orders_sent
+    if reconciliation.own_requests is not None:
+        own, other = reconciliation.own_requests, reconciliation.other_requests or 0
+        if other < 0:
+            counted = f"the denominator counted {requests} requests for the run's {own}"
+            return f"{counted}: some are missing (late, lost)"
+        return (
+            f"the denominator counted {requests} requests: {own} of the run's {sent} orders "
+            f"and {other} of other traffic"
+        )
     line = f"the denominator counted {requests} requests for {sent} orders sent"
     other = reconciliation.other_requests or 0
     if other > 0:
@@ -165,10 +204,41 @@ def class_rows(reconciliation: ReconciliationSummary) -> list[list[str]]:
         ]
         for item in reconciliation.by_class
     ]
+    if reconciliation.own_requests is not None:
+        other = reconciliation.other_failures or 0
+        undetermined = reconciliation.undetermined_failures or 0
+        why = f"{reconciliation.other_requests} requests and {other} failures not the run's"
+        why += f", {undetermined} failures whose owner the counts cannot tell" if undetermined else ""
+        rows.append(
+            ["other traffic", "", str(other + undetermined), _pp(reconciliation.other_traffic), "", why]
+        )
     failures = "" if reconciliation.unexplained_failures is None else str(reconciliation.unexplained_failures)
-    reason = "failures no class explains, and other traffic in the denominator"
+    reason = "failures of the run no class explains"
+    if reconciliation.own_requests is None:
+        reason += ", and other traffic in the denominator"
     rows.append(["unexplained", "", failures, _pp(reconciliation.unexplained), "", reason])
     return rows
+
+
+PERIOD_HEADER = ["period (UTC)", "requests", "the run's", "other", "other's failures", "undetermined"]
+
+
+def period_rows(reconciliation: ReconciliationSummary) -> list[list[str]]:
+    """Per period with requests (periods joined when an order may be counted in either): the
+    requests counted, the run's, other traffic's, the failures that are other traffic's, and those
+    whose owner the counts cannot tell; ``PERIOD_HEADER`` names the columns."""
+    return [
+        [
+            f"{_clock(share.segment.start)}-{_clock(share.segment.end)}",
+            str(share.requests),
+            str(share.segment.own) + ("" if share.missing() is None else " (not all counted)"),
+            str(share.other_requests),
+            str(share.other_failures),
+            str(share.undetermined_failures),
+        ]
+        for share in reconciliation.periods
+        if share.requests or share.segment.own
+    ]
 
 
 def _pp(value: float | None) -> str:
@@ -186,6 +256,21 @@ def _class_dict(item: ClassGap) -> dict[str, Any]:
         "gap": _round(item.gap),
         "explained": item.explained,
         "reason": item.reason,
+    }
+
+
+def _segment_dict(share: SegmentShare) -> dict[str, Any]:
+    segment = share.segment
+    return {
+        "start": _iso(segment.start),
+        "end": _iso(segment.end),
+        "requests": share.requests,
+        "own_requests": segment.own,
+        "own_unanswered": segment.own_maybe,
+        "other_requests": share.other_requests,
+        "complete": share.missing() is None,
+        "other_failures": share.other_failures,
+        "undetermined_failures": share.undetermined_failures,
     }
 
 
@@ -224,6 +309,8 @@ def reconciliation_lines(
         for name, bb, mm, gap, explained, reason in class_rows(reconciliation):
             if name == "unexplained":
                 lines.append(f"unexplained: {gap} ({mm or 0} {reason})")
+            elif name == "other traffic":
+                lines.append(f"other traffic: {gap} ({reason})")
             else:
                 word = "explained" if explained == "yes" else "NOT explained"
                 lines.append(f"{name}: black box {bb}, metric math {mm}, {gap}, {word}: {reason}")

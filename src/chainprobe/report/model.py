@@ -51,7 +51,9 @@ class ObjectiveResult:
 
     ``target`` is the objective (a fraction, or milliseconds for latency), ``actual`` the measurement,
     ``inconclusive`` true when the confidence interval straddles the target (too few orders to tell),
-    ``gating`` false when the objective is reported without deciding the gate.
+    ``gating`` false when the objective is reported without deciding the gate. An objective with
+    no data (``actual`` ``None``: no good order for latency, no delivery judged) is *not measured*:
+    neither met nor breached (``met`` is false only so that a gating one keeps the gate closed).
     """
 
     name: str
@@ -61,6 +63,11 @@ class ObjectiveResult:
     met: bool
     inconclusive: bool
     gating: bool = True
+
+    @property
+    def measured(self) -> bool:
+        """Whether there was anything to judge the objective on."""
+        return self.actual is not None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,7 +205,8 @@ def _gate_dict(gate: SloGate) -> dict[str, Any]:
                 "description": item.description,
                 "target": item.target,
                 "actual": _round(item.actual, 6),
-                "met": item.met,
+                "measured": item.measured,
+                "met": item.met if item.measured else None,
                 "inconclusive": item.inconclusive,
                 "gating": item.gating,
             }

@@ -140,7 +140,7 @@ def _measured(report: RunReport, item: ObjectiveResult) -> str:
 
 
 def _outcome(item: ObjectiveResult) -> str:
-    word = "met" if item.met else "breached"
+    word = "not measured" if not item.measured else "met" if item.met else "breached"
     if item.inconclusive:
         word += " (inconclusive)"
     if not item.gating:

@@ -8,15 +8,14 @@ what gets evaluated. Each scenario is a canary of six orders, every third one ma
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cloudwatch_fake import FakeClock, FakeCloudWatch, Points
 
 from chainprobe.ledger import FailureClass, OrderRecord, Verdict
-from chainprobe.measure.metricmath import PeriodGrid, Series, evaluate
 from chainprobe.measure.reconcile import CLASS_EFFECTS, reconcile_run
 from chainprobe.measure.sli import compute_sli
 from chainprobe.measure.window_sli import RunWindow, roles_of
@@ -31,50 +30,6 @@ MARKED = (0, 3)
 COUNT_METRIC = ("AWS/ApiGateway", "Count")
 API_5XX = ("AWS/ApiGateway", "5XXError")
 LAMBDA_ERRORS = ("AWS/Lambda", "Errors")
-
-Points = dict[tuple[str, str], list[tuple[float, float]]]
-
-
-@dataclass
-class FakeCloudWatch:
-    """``get_metric_data`` over ``points`` ((namespace, name) -> [(epoch, value)]), evaluated like CloudWatch.
-
-    ``visible(call, at)`` says whether a datapoint recorded at ``at`` has arrived by the ``call``-th read.
-    """
-
-    points: Points
-    visible: Any = lambda _call, _at: True
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-    def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
-        self.calls.append(kwargs)
-        call = len(self.calls)
-
-        def fetch(stat: Mapping[str, Any], start: datetime, end: datetime, period: int) -> Series:
-            grid = PeriodGrid.for_range(start, end, period)
-            key = (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"])
-            sums: dict[datetime, float] = {}
-            for at, value in self.points.get(key, []):
-                bucket = grid.bucket(datetime.fromtimestamp(at, UTC))
-                if bucket is not None and self.visible(call, at):
-                    sums[bucket] = sums.get(bucket, 0.0) + value
-            return Series(period, sums)
-
-        result = evaluate(
-            kwargs["MetricDataQueries"], start=kwargs["StartTime"], end=kwargs["EndTime"], fetch=fetch
-        )
-        return {"MetricDataResults": [item.to_dict(descending=False) for item in result.results]}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def canary(statuses: Mapping[int, tuple[int, FailureClass]] | None = None) -> list[OrderRecord]:
@@ -199,9 +154,16 @@ def test_late_metrics_give_an_incomplete_reading_at_the_timeout_never_a_hang() -
     assert not reading.complete
     assert len(cloudwatch.calls) == 5  # at 0, 2.5, 5, 7.5 and 10 s of the fake clock
     assert reading.notes == (
-        "incomplete after 10 s: 3 requests counted for 6 orders the API answered; "
+        "incomplete after 10 s: in 12:00:00-12:01:00: 3 requests counted for the run's 6; "
         "metrics arrive late (best effort)",
     )
+    rec = result.reconciliation
+    assert rec.notes == (
+        "no gap: the run's own requests are not all counted (counted for the run: 3 of 6): "
+        "it would compare unlike things",
+    )
+    assert rec.gap is None and rec.unexplained is None and rec.other_traffic is None
+    assert [item.gap for item in rec.by_class] == [None]
     assert reading.availability == pytest.approx(1 - 1 / 3)  # what had arrived: order 0 failed of 0-2
 
 
@@ -247,11 +209,11 @@ def test_the_window_is_one_ratio_of_sums_and_the_periods_are_reported_apart() ->
     assert quiet and set(quiet) == {1.0}  # FILL and MAX([totalRequests], 1): an empty minute reads 100%
 
 
-def test_the_window_spans_a_period_either_side_on_whole_periods() -> None:
+def test_the_window_starts_on_the_first_orders_period_and_ends_a_period_after_the_last_verdict() -> None:
     orders = canary()
     window = RunWindow.around(orders, ended_at=T0 + 20, period=60)
     assert window is not None
-    assert (window.start.time().isoformat(), window.end.time().isoformat()) == ("11:59:00", "12:02:00")
+    assert (window.start.time().isoformat(), window.end.time().isoformat()) == ("12:00:00", "12:02:00")
     assert RunWindow.around([], ended_at=None, period=60) is None
     result = run(orders, FakeCloudWatch(metrics(orders)))
     assert result.reading.window == window
@@ -267,7 +229,7 @@ def test_the_request_is_the_pasted_list_with_the_series_returned() -> None:
     assert all(q["ReturnData"] for q in sent)
 
 
-def test_other_traffic_shows_in_the_denominator_and_the_unexplained_remainder() -> None:
+def test_other_traffic_is_its_own_part_of_the_gap_never_unexplained() -> None:
     orders = canary(HANDLER_500)
     points = metrics(orders)
     for i in range(4):  # four requests of another user, one of them failing
@@ -275,12 +237,13 @@ def test_other_traffic_shows_in_the_denominator_and_the_unexplained_remainder() 
         points[API_5XX].append((T0 + 5 + i, 1.0 if i == 0 else 0.0))
     rec = run(orders, FakeCloudWatch(points)).reconciliation
 
-    assert (rec.requests, rec.orders_sent, rec.other_requests) == (10, 6, 4)
+    assert (rec.requests, rec.orders_sent, rec.own_requests, rec.other_requests) == (10, 6, 6, 4)
     assert rec.gap == pytest.approx(4 / 6 - (1 - 3 / 10))
     (item,) = rec.by_class
     assert (item.metric_math, item.gap) == (2, 0.0)
-    assert rec.unexplained_failures == 1
-    assert rec.unexplained == pytest.approx(rec.gap)
+    assert (rec.other_failures, rec.undetermined_failures, rec.unexplained_failures) == (1, 0, 0)
+    assert rec.other_traffic == pytest.approx((1 - 2 / 6) - (1 - 3 / 10))
+    assert rec.unexplained == pytest.approx(0.0)
 
 
 def test_a_failing_read_is_a_note_not_an_exception() -> None:
@@ -334,4 +297,4 @@ def test_periods_start_on_the_grid() -> None:
     reading = run(orders, FakeCloudWatch(metrics(orders))).reading
     assert all(p.start.second == 0 for p in reading.periods)
     assert reading.periods[0].start == reading.window.start
-    assert reading.window.end - reading.window.start == timedelta(minutes=3)
+    assert reading.window.end - reading.window.start == timedelta(minutes=2)

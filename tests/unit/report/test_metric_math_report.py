@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from report_inputs import order, run, spec
 
 from chainprobe.ledger import FailureClass, Verdict
+from chainprobe.measure.attribution import FailureShare, SegmentShare
 from chainprobe.measure.reconcile import ClassGap
+from chainprobe.measure.run_traffic import Segment
 from chainprobe.measure.window_sli import RunWindow
-from chainprobe.report import build_report, render_markdown, render_terminal
+from chainprobe.report import build_report, render_html, render_markdown, render_terminal
 from chainprobe.report.metric_math import (
     MetricMathSummary,
     ReconciliationSummary,
+    class_rows,
     denominator_line,
     measured_text,
+    period_rows,
 )
 
 WINDOW = RunWindow(
@@ -71,3 +75,72 @@ def test_the_denominator_line_says_whose_requests_it_counted() -> None:
         "2 missing (never reached the API, or metrics late)"
     )
     assert denominator_line(ReconciliationSummary(gap=None)) is None
+
+
+def test_the_runs_own_traffic_and_other_traffic_are_reported_apart_per_period() -> None:
+    shared = SegmentShare(
+        segment=Segment(start=WINDOW.start, end=WINDOW.start + timedelta(minutes=1), own=30, other=31),
+        requests=61,
+        failures={"apiFailures": FailureShare(counted=10, own=8, other=2, expected=10)},
+    )
+    http_5xx = ClassGap(
+        failure=FailureClass.HTTP_5XX, black_box=8, metric_math=8, gap=0.0, explained=True, reason="…"
+    )
+    rec = ReconciliationSummary(
+        gap=(1 - 8 / 30) - (1 - 10 / 61),  # black box 22 good of 30; metric math 51 of 61
+        by_class=(http_5xx,),
+        unexplained=0.0,
+        unexplained_failures=0,
+        requests=61,
+        orders_sent=30,
+        own_requests=30,
+        other_traffic=(1 - 8 / 30) - (1 - 10 / 61),
+        other_failures=2,
+        undetermined_failures=1,
+        periods=(shared,),
+    )
+    assert (
+        denominator_line(rec)
+        == "the denominator counted 61 requests: 30 of the run's 30 orders and 31 of other traffic"
+    )
+    lost = ReconciliationSummary(gap=None, requests=0, orders_sent=9, own_requests=9)
+    assert denominator_line(lost) == (
+        "the denominator counted 0 requests for the run's 9: some are missing (late, lost)"
+    )
+    rows = class_rows(rec)
+    assert [row[0] for row in rows] == ["http_5xx", "other traffic", "unexplained"]
+    assert rows[1][2:4] == ["3", "-10.27 pp"]  # the others make the figure look better
+    assert (
+        rows[1][5]
+        == "31 requests and 2 failures not the run's, 1 failures whose owner the counts cannot tell"
+    )
+    assert period_rows(rec) == [["12:00:00-12:01:00", "61", "30", "31", "2", "0"]]
+    orders = [order(i, Verdict.BAD, FailureClass.HTTP_5XX) for i in range(8)] + [
+        order(i) for i in range(8, 30)
+    ]
+    summary = MetricMathSummary(availability=51 / 61, complete=True, window=WINDOW)
+    report = build_report(
+        run=run(), orders=orders, spec=spec("spec_full.yaml"), metric_math=summary, reconciliation=rec
+    )
+    markdown = render_markdown(report)
+    assert (
+        "Whose traffic, per period:" in markdown
+        and "| 12:00:00-12:01:00 | 61 | 30 | 31 | 2 | 0 |" in markdown
+    )
+    assert "<p>Whose traffic, per period:</p>" in render_html(report)
+    assert "other traffic: -10.27 pp (31 requests and 2 failures not the run's" in render_terminal(report)
+    data = rec.to_dict()
+    assert data["other_traffic"] == {"gap": -0.102732, "failures": 2, "undetermined_failures": 1}
+    assert data["periods"] == [
+        {
+            "start": "2026-01-01T12:00:00Z",
+            "end": "2026-01-01T12:01:00Z",
+            "requests": 61,
+            "own_requests": 30,
+            "own_unanswered": 0,
+            "other_requests": 31,
+            "complete": True,
+            "other_failures": 2,
+            "undetermined_failures": 0,
+        }
+    ]

@@ -5,11 +5,18 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from report_inputs import order, spec
+from report_inputs import order, run, spec
 
 from chainprobe.ledger import FailureClass, OrderRecord, Verdict
 from chainprobe.measure.sli import compute_sli
-from chainprobe.report import evaluate_gate, sli_for_spec
+from chainprobe.report import (
+    build_report,
+    evaluate_gate,
+    render_junit,
+    render_markdown,
+    render_terminal,
+    sli_for_spec,
+)
 
 FULL = spec("spec_full.yaml")
 assert FULL.slo is not None
@@ -80,7 +87,7 @@ def test_pending_orders_fail_closed() -> None:
 def test_nothing_judged_is_not_met() -> None:
     gate = evaluate_gate(sli_for_spec([], FULL), SLO)
     assert not gate.met
-    assert gate.reasons[0] == "availability: nothing measured (chain availability >= 99.50%)"
+    assert gate.reasons[0] == "availability: not measured (chain availability >= 99.50%)"
 
 
 def test_delivery_with_gate_false_is_reported_but_does_not_gate() -> None:
@@ -109,4 +116,29 @@ def test_delivery_objective_without_any_delivery_verdict_fails() -> None:
     gate = evaluate_gate(sli_for_spec([order(0)], FULL), SLO)
     delivery = gate.objective("delivery")
     assert delivery is not None and delivery.actual is None and not delivery.met
-    assert "delivery: nothing measured" in gate.reasons[0]
+    assert "delivery: not measured" in gate.reasons[0]
+
+
+def test_an_objective_with_no_data_is_not_measured_never_breached_nor_met() -> None:
+    orders = [order(i, Verdict.BAD, FailureClass.HTTP_5XX) for i in range(3)]  # no delivery judged either
+    gate = evaluate_gate(sli_for_spec(orders, FULL), SLO)
+    outcomes = {o.name: (o.measured, o.met) for o in gate.objectives}
+    assert outcomes == {"availability": (True, False), "latency": (False, False), "delivery": (False, False)}
+    assert not gate.met  # a gating objective with no data keeps the gate closed
+    assert gate.reasons[1:] == (
+        "latency: not measured (p95 API latency of good orders <= 800 ms)",
+        "delivery: not measured (delivered within 30 s >= 99.00%)",
+    )
+    report = build_report(run=run(), orders=orders, spec=FULL)
+    objectives = {o["name"]: o for o in report.to_dict()["slo"]["objectives"]}
+    assert (objectives["latency"]["measured"], objectives["latency"]["met"]) == (False, None)
+    assert (objectives["availability"]["measured"], objectives["availability"]["met"]) == (True, False)
+    terminal, markdown = render_terminal(report), render_markdown(report)
+    for text in (terminal, markdown):
+        latency = next(line for line in text.splitlines() if "latency" in line and "800 ms" in line)
+        assert "not measured" in latency and "breached" not in latency, latency
+    junit = render_junit(report)
+    assert (
+        'type="slo_not_measured"' in junit
+        and "latency of good orders &lt;= 800 ms: got not measured" in junit
+    )
