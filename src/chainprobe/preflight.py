@@ -76,7 +76,8 @@ def check_ledger(path: Path, *, lock_wait_s: float = LEDGER_LOCK_WAIT_S) -> None
     try:
         problems = [row[0] for row in connection.execute("PRAGMA quick_check").fetchall()]
         if problems != ["ok"]:
-            raise LedgerOpenError(f"{path}: the ledger file is damaged ({problems[0]}); move it aside")
+            first = " ".join(problems[0].replace("*** in database main ***", "").split())
+            raise LedgerOpenError(f"{path}: the ledger file is damaged ({first}); move it aside")
         connection.execute("BEGIN IMMEDIATE")
         connection.execute("ROLLBACK")
     except sqlite3.OperationalError as error:

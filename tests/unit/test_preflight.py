@@ -77,6 +77,19 @@ def test_a_ledger_with_a_damaged_page_is_named(tmp_path: Path) -> None:
     assert str(raised.value).startswith(f"{path}: the ledger file is damaged (")
 
 
+def test_a_damaged_page_that_quick_check_reports_is_one_line(tmp_path: Path) -> None:
+    path = ledger_with_orders(tmp_path / "ledger.sqlite")
+    data = bytearray(path.read_bytes())
+    data[4096 + 5] ^= 0xFF  # the second page's cell content offset: "free space corruption"
+    path.write_bytes(bytes(data))
+    with pytest.raises(LedgerOpenError) as raised:
+        check_ledger(path)
+    assert (
+        str(raised.value)
+        == f"{path}: the ledger file is damaged (Page 2: free space corruption); move it aside"
+    )
+
+
 def test_a_file_that_is_not_a_ledger_is_named(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
     path.write_bytes(b"not sqlite at all" * 300)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chainprobe.cli.exit_codes import ExitCode
-from chainprobe.cli.main import fail, main
+from chainprobe.cli.main import build_parser, fail
 from chainprobe.cli.run_commands import MAX_COUNT
 from chainprobe.cli.stack_commands import say
 
@@ -50,7 +50,7 @@ LOAD = ["load", "--shape", "arrival-ramp"]
 )
 def test_refused_in_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as raised:
-        main(argv)
+        build_parser().parse_args(argv)  # parsing only: a broken check must not run a canary
     assert raised.value.code == ExitCode.USAGE
     err = capsys.readouterr().err
     assert err.count("\n") == 1
@@ -58,8 +58,6 @@ def test_refused_in_one_line(argv: list[str], message: str, capsys: pytest.Captu
 
 
 def test_the_maximum_count_is_accepted() -> None:
-    from chainprobe.cli.main import build_parser
-
     args = build_parser().parse_args([*CANARY, "--count", str(MAX_COUNT), "--fault", "handler-500"])
     assert args.count == MAX_COUNT and args.fault == ["handler-500"]
 
