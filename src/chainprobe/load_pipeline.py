@@ -49,6 +49,7 @@ from chainprobe.pipeline import (
 )
 from chainprobe.preflight import check_before_sending
 from chainprobe.spec import load_spec
+from chainprobe.spec.http_url import check_http_url
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.template import render
 from chainprobe.target import Target, resolve_target
@@ -96,6 +97,7 @@ def run_load(
     shape = load_shapes(shapes_path).get(shape_name).scaled(time_scale)
     target = target or resolve_target(say=say)
     endpoint = render(spec.send.endpoint, target.endpoints, field="send.endpoint")
+    check_http_url(endpoint, name="send.endpoint")
     require_loopback(endpoint, allow_remote=allow_remote)
     publisher = publisher_for(spec, target, str(spec_path)) if publish_metrics else None
     source = metric_math_source(spec, target, enabled=metric_math, wait_s=metric_math_wait, say=say)

@@ -7,6 +7,7 @@ no secret in any output.
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import uuid
 from pathlib import Path
@@ -271,4 +272,39 @@ def test_a_rate_that_is_not_finite_is_refused(cli_env: dict[str, str], ledger_pa
     line = refused(chainprobe(cli_env, "canary", "--spec", str(SPEC), "--rate", rate), 2)
 
     assert f"argument --rate: expected a finite number > 0, got {rate}" in line
+    assert runs_recorded(ledger_path) == 0
+
+
+def test_a_malformed_endpoint_in_the_spec_stops_a_load_run_before_locust_starts(
+    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path
+) -> None:
+    def malformed(data: Spec) -> None:
+        data["send"]["endpoint"] = "http://[::1/orders"
+
+    spec = spec_variant(tmp_path, "malformed.yaml", malformed)
+
+    result = chainprobe(
+        cli_env, "load", "--spec", str(spec), "--shape", "arrival-ramp", "--time-scale", "0.1"
+    )
+
+    line = refused(result, 2)
+    assert "send.endpoint: expected an http:// or https:// URL" in line and "Invalid IPv6 URL" in line
+    assert runs_recorded(ledger_path) == 0
+
+
+def test_a_ledger_locked_by_another_process_at_the_start_is_one_line(
+    cli_env: dict[str, str], ledger_path: Path
+) -> None:
+    with Ledger(ledger_path):
+        pass  # the ledger exists, with its schema
+    holder = sqlite3.connect(ledger_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # held for the whole canary: nothing may be recorded
+    try:
+        result = chainprobe(cli_env, "canary", "--spec", str(SPEC), "--count", "1", "--no-metric-math")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    line = refused(result, 2)
+    assert str(ledger_path) in line and "locked" in line
     assert runs_recorded(ledger_path) == 0
