@@ -154,7 +154,7 @@ def test_an_unwritable_report_dir_is_exit_2_before_anything_is_sent(
     )
 
     line = refused(result, 2)
-    assert f"--report-dir {blocker / 'r'}: cannot write reports there" in line
+    assert f"argument --report-dir: {blocker / 'r'}: cannot write reports there (Not a directory)" in line
     assert runs_recorded(ledger_path) == 0
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from chainprobe.cli.exit_codes import ExitCode
-from chainprobe.cli.run_commands import add_publish_option, positive_float
+from chainprobe.cli.run_commands import add_publish_option, positive_float, report_dir
 from chainprobe.cli.stack_commands import say
 from chainprobe.load_pipeline import DEFAULT_SPEC, LoadOutcome, run_load
 from chainprobe.report import render_terminal
@@ -98,7 +98,7 @@ def register(commands: Any) -> None:
         help="a Locust master and N worker processes on 127.0.0.1 (default 0: one local process)",
     )
     load.add_argument(
-        "--report-dir", type=Path, help="write report.json, junit.xml, summary.md and load.json here"
+        "--report-dir", type=report_dir, help="write report.json, junit.xml, summary.md and load.json here"
     )
     load.add_argument(
         "--max-seconds",

@@ -12,6 +12,7 @@ from chainprobe.cli.stack_commands import say
 from chainprobe.drive.canary import FaultPlan
 from chainprobe.pipeline import RunOutcome, finish_run, report_run, run_canary
 from chainprobe.report import render_terminal, write_html
+from chainprobe.report.writer import ReportDirError, check_report_dir
 from chainprobe.spec.secrets import redact
 from chainprobe.stacks.local.fault_names import name_problem
 from chainprobe.target import resolve_target
@@ -49,6 +50,14 @@ def positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
     return value
+
+
+def report_dir(text: str) -> Path:
+    """A directory reports can be written to (created when missing), checked before anything runs."""
+    try:
+        return check_report_dir(text)
+    except ReportDirError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--report-dir ")) from None
 
 
 def fault_name(text: str) -> str:
@@ -160,7 +169,7 @@ def register(commands: Any) -> None:
         "--count", type=order_count, default=20, help=f"orders to send (default 20, at most {MAX_COUNT:,})"
     )
     canary.add_argument("--rate", type=positive_float, default=2.0, help="orders per second (default 2)")
-    canary.add_argument("--report-dir", type=Path, help="write report.json, junit.xml, summary.md here")
+    canary.add_argument("--report-dir", type=report_dir, help="write report.json, junit.xml, summary.md here")
     add_html_flag(canary)
     canary.add_argument(
         "--fault",
@@ -191,14 +200,14 @@ def register(commands: Any) -> None:
 
     verify = commands.add_parser("verify", help="finish verifying a run that was interrupted")
     verify.add_argument("--run", required=True, help="run id (from the canary's output or report)")
-    verify.add_argument("--report-dir", type=Path)
+    verify.add_argument("--report-dir", type=report_dir)
     add_html_flag(verify)
     add_publish_option(verify)
     verify.set_defaults(handler=run_verify_command)
 
     report = commands.add_parser("report", help="print (and write) the report of a recorded run")
     report.add_argument("--run", required=True)
-    report.add_argument("--report-dir", type=Path)
+    report.add_argument("--report-dir", type=report_dir)
     report.add_argument(
         "--html", type=Path, metavar="FILE", help="also write the HTML report (charts, one file) to FILE"
     )

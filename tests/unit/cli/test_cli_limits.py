@@ -3,6 +3,8 @@ of what the CLI prints."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from chainprobe.cli.exit_codes import ExitCode
@@ -71,3 +73,23 @@ def test_every_line_the_cli_prints_is_redacted(
     say("AWS said aws/secret+value and aws%2Fsecret%2Bvalue")
     err = capsys.readouterr().err
     assert err == ("chainprobe: cannot reach http://h/orders?key=***\nchainprobe: AWS said *** and ***\n")
+
+
+@pytest.mark.parametrize("command", [CANARY, LOAD, ["verify", "--run", "r-1"], ["report", "--run", "r-1"]])
+def test_an_unwritable_report_dir_is_refused_while_parsing(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit) as raised:
+        build_parser().parse_args([*command, "--report-dir", str(blocker / "reports")])
+    assert raised.value.code == ExitCode.USAGE
+    err = capsys.readouterr().err
+    reason = "cannot write reports there (Not a directory)"
+    assert err.startswith(f"chainprobe: argument --report-dir: {blocker / 'reports'}: {reason}")
+    assert err.count("\n") == 1
+
+
+def test_a_writable_report_dir_is_created(tmp_path: Path) -> None:
+    args = build_parser().parse_args([*CANARY, "--report-dir", str(tmp_path / "new" / "reports")])
+    assert args.report_dir == tmp_path / "new" / "reports" and args.report_dir.is_dir()
