@@ -255,13 +255,15 @@ def test_an_api_key_with_a_trailing_newline_is_exit_2_naming_the_header(
 def test_a_yaml_alias_bomb_is_exit_2_naming_the_file_and_nothing_is_sent(
     cli_env: dict[str, str], ledger_path: Path, tmp_path: Path
 ) -> None:
-    lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    lines += [f"l{n}: &l{n} [{','.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 9)]
+    """Nine levels of aliases inside the payload (which takes any JSON): 9**9 strings once expanded."""
+    lines = ['    l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"    l{n}: &l{n} [{','.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 9)]
+    laughs = "\n".join(lines)
+    assert len(laughs) < 1024
     bomb = tmp_path / "bomb.yaml"
-    bomb.write_text("\n".join(lines) + "\n" + SPEC.read_text())
-    assert len("\n".join(lines)) < 1024
+    bomb.write_text(SPEC.read_text().replace("  payload:\n", f"  payload:\n{laughs}\n", 1))
 
-    line = refused(chainprobe(cli_env, "canary", "--spec", str(bomb), "--count", "1", timeout=60), 2)
+    line = refused(chainprobe(cli_env, "canary", "--spec", str(bomb), "--count", "1", timeout=120), 2)
 
     assert f"{bomb}: YAML aliases expand to more than" in line
     assert runs_recorded(ledger_path) == 0
