@@ -47,10 +47,12 @@ from chainprobe.pipeline import (
     publisher_for,
     verifier_for,
 )
+from chainprobe.preflight import check_before_sending
 from chainprobe.spec import load_spec
+from chainprobe.spec.http_url import check_http_url
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.template import render
-from chainprobe.target import Target, preflight, resolve_target
+from chainprobe.target import Target, resolve_target
 
 __all__ = ["DEFAULT_SPEC", "LoadOutcome", "default_max_seconds", "run_load", "write_load_report"]
 
@@ -95,12 +97,13 @@ def run_load(
     shape = load_shapes(shapes_path).get(shape_name).scaled(time_scale)
     target = target or resolve_target(say=say)
     endpoint = render(spec.send.endpoint, target.endpoints, field="send.endpoint")
+    check_http_url(endpoint, name="send.endpoint")
     require_loopback(endpoint, allow_remote=allow_remote)
     publisher = publisher_for(spec, target, str(spec_path)) if publish_metrics else None
     source = metric_math_source(spec, target, enabled=metric_math, wait_s=metric_math_wait, say=say)
-    preflight(spec, target)
     cap = max_seconds if max_seconds is not None else default_max_seconds(shape, spec)
     with open_ledger() as ledger:
+        check_before_sending(spec, target, ledger_path=ledger.path, report_dir=report_dir)
         verifier = verifier_for(spec, target, ledger)
         verifier.prepare()
         run = ledger.create_run(spec_path=str(spec_path), spec_name=spec.name, target=target.name)

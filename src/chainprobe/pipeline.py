@@ -38,6 +38,7 @@ from chainprobe.measure.fault_log import FaultSummary, read_fault_summary
 from chainprobe.measure.reconcile import reconcile_run
 from chainprobe.measure.sli import SliResult
 from chainprobe.measure.window_sli import DEFAULT_WAIT_S, GetMetricData
+from chainprobe.preflight import check_before_sending
 from chainprobe.report import RunReport, build_report, sli_for_spec, write_reports
 from chainprobe.report.cloudwatch import MetricPublisher, PublishedMetrics
 from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, summaries
@@ -45,7 +46,7 @@ from chainprobe.report.writer import ReportFiles
 from chainprobe.spec import load_spec
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.stacks import paths
-from chainprobe.target import Target, preflight, resolve_target
+from chainprobe.target import Target, resolve_target
 from chainprobe.verify.run_verifier import RunVerifier
 
 Say = Callable[[str], None]
@@ -127,8 +128,9 @@ def run_canary(
     target = target or resolve_target(say=say)
     publisher = publisher_for(spec, target, str(spec_path)) if publish_metrics else None
     source = metric_math_source(spec, target, enabled=metric_math, wait_s=metric_math_wait, say=say)
-    preflight(spec, target)
     with open_ledger() as ledger:
+        asked = fault_plan.faults if fault_plan is not None else ()
+        check_before_sending(spec, target, ledger_path=ledger.path, report_dir=report_dir, faults=asked)
         verifier = verifier_for(spec, target, ledger)
         verifier.prepare()
         run = ledger.create_run(spec_path=str(spec_path), spec_name=spec.name, target=target.name)

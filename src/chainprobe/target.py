@@ -4,23 +4,30 @@ The target is the environment's when ``CHAINPROBE_API_URL`` is set (a staging ca
 credentials from the usual chain, ``CHAINPROBE_AWS_ENDPOINT_URL`` for an emulator), and otherwise the
 default local stack, brought up first when it is not running.
 
-Before a run, ``preflight`` checks what would otherwise fail order by order: the API can be reached,
-AWS credentials exist, the spec's table exists.
+Every ``CHAINPROBE_*_URL`` variable set must be an http(s) URL (``InvalidUrlError``, exit 2, naming it).
+
+Before a run, ``preflight`` checks what would otherwise fail order by order or leave something behind:
+every template of the spec renders for a sample order (``chainprobe.spec.sample``), the API can be
+reached, AWS credentials exist, the spec's table and bus exist (exit 2 when not: nothing is created for
+a bus that is not there), and the courier journal answers (exit 3 when not).
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
 from botocore.exceptions import ClientError, NoCredentialsError
 
+from chainprobe.spec.http_url import check_http_url
 from chainprobe.spec.model import ProbeSpec
-from chainprobe.spec.template import Scalar, render
-from chainprobe.spec.variables import endpoint_variables
+from chainprobe.spec.sample import SampleOrder, render_sample
+from chainprobe.spec.template import Scalar
+from chainprobe.spec.variables import ENV_PREFIX, endpoint_variables
 from chainprobe.stacks.clients import AwsClients
 from chainprobe.stacks.exceptions import StackError
 from chainprobe.stacks.local.stack import LocalStack
@@ -43,7 +50,16 @@ class Target:
     clients: AwsClients
 
 
+def check_environment_urls(environ: Mapping[str, str] | None = None) -> None:
+    """Every non-empty ``CHAINPROBE_*_URL`` variable is an http(s) URL; else ``InvalidUrlError`` naming it."""
+    env = os.environ if environ is None else environ
+    for name, value in sorted(env.items()):
+        if name.startswith(ENV_PREFIX) and name.endswith("_URL") and value:
+            check_http_url(value, name=name)
+
+
 def resolve_target(*, say: Say, start_local: bool = True) -> Target:
+    check_environment_urls()
     if os.environ.get("CHAINPROBE_API_URL"):
         clients = AwsClients.from_environment()
         endpoints = endpoint_variables({"region": clients.region})
@@ -70,9 +86,11 @@ def can_connect(url: str, timeout: float = 3.0) -> bool:
         return False
 
 
-def preflight(spec: ProbeSpec, target: Target) -> None:
-    """Raises TargetError (unreachable) or TargetConfigError (credentials, missing table)."""
-    endpoint = render(spec.send.endpoint, target.endpoints, field="send.endpoint")
+def preflight(spec: ProbeSpec, target: Target, *, faults: tuple[str, ...] = ()) -> SampleOrder:
+    """Raises a SpecError (a template, a URL, a header), TargetConfigError (credentials, a missing table
+    or bus) or TargetError (the API or the courier journal unreachable); returns the sample order."""
+    sample = render_sample(spec, target.endpoints, faults=faults)
+    endpoint = sample.request.url
     if not can_connect(endpoint):
         raise TargetError(f"cannot reach the API at {urlsplit(endpoint).netloc} ({endpoint})")
     try:
@@ -81,11 +99,34 @@ def preflight(spec: ProbeSpec, target: Target) -> None:
         raise TargetConfigError("no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)") from e
     except ClientError as e:
         raise TargetConfigError(f"AWS credentials refused: {e.response['Error'].get('Code')}") from e
-    if spec.dynamodb is not None:
-        table = render(spec.dynamodb.table, target.endpoints, field="dynamodb.table")
-        try:
-            target.clients.client("dynamodb").describe_table(TableName=table)
-        except ClientError as e:
-            if e.response["Error"].get("Code") == "ResourceNotFoundException":
-                raise TargetConfigError(f"table {table} does not exist at the target") from e
-            raise
+    if sample.table is not None:
+        _require(
+            target, "dynamodb", "describe_table", TableName=sample.table, missing=f"table {sample.table}"
+        )
+    if sample.bus is not None:
+        _require(target, "events", "describe_event_bus", Name=sample.bus, missing=f"event bus {sample.bus}")
+    if sample.courier_admin_url is not None:
+        check_courier_journal(sample.courier_admin_url)
+    return sample
+
+
+def _require(target: Target, service: str, operation: str, *, missing: str, **params: str) -> None:
+    try:
+        getattr(target.clients.client(service), operation)(**params)
+    except ClientError as e:
+        if e.response["Error"].get("Code") == "ResourceNotFoundException":
+            raise TargetConfigError(f"{missing} does not exist at the target") from e
+        raise
+
+
+def check_courier_journal(admin_url: str, timeout: float = 5.0) -> None:
+    """The courier stub's request journal answers as WireMock's does; else TargetError naming the URL."""
+    journal = f"{admin_url.rstrip('/')}/__admin/requests"
+    try:
+        response = httpx.get(journal, params={"limit": 1}, timeout=timeout)
+        answered = response.status_code == 200 and isinstance(response.json().get("requests"), list)
+        reason = f"it answered {response.status_code}"
+    except (httpx.HTTPError, ValueError, AttributeError) as e:
+        answered, reason = False, str(e) or type(e).__name__
+    if not answered:
+        raise TargetError(f"cannot read the courier journal at {journal} ({reason})")

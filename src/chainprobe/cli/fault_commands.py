@@ -20,6 +20,7 @@ from typing import Any
 
 from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.cli.stack_commands import add_port_options, config_from
+from chainprobe.spec.secrets import redact
 from chainprobe.stacks.exceptions import StackError
 from chainprobe.stacks.local.faults import (
     FAULT_NAMES,
@@ -39,7 +40,7 @@ class StackNotRunningError(StackError):
 
 
 def usage_error(message: str) -> int:
-    print(f"chainprobe: {message}", file=sys.stderr)
+    print(f"chainprobe: {redact(message)}", file=sys.stderr)
     return int(ExitCode.USAGE)
 
 

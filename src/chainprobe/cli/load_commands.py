@@ -7,16 +7,20 @@ from pathlib import Path
 from typing import Any
 
 from chainprobe.cli.exit_codes import ExitCode
-from chainprobe.cli.run_commands import add_publish_option, positive_float
+from chainprobe.cli.run_commands import add_publish_option, positive_float, report_dir
 from chainprobe.cli.stack_commands import say
 from chainprobe.load_pipeline import DEFAULT_SPEC, LoadOutcome, run_load
 from chainprobe.report import render_terminal
+from chainprobe.spec.secrets import redact
 
 _WIDTH = 12  # the terminal summary's label column
 
 
 def non_negative_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text}")
     return value
@@ -27,7 +31,7 @@ def finish_load(outcome: LoadOutcome) -> int:
     processes did not end normally or asked-for metrics were not published, else 0."""
     run = outcome.run
     lines = [f"  {label:<{_WIDTH}}{text}" for label, text in outcome.summary.lines()]
-    print(render_terminal(run.report) + "\n".join(lines), flush=True)
+    print(redact(render_terminal(run.report) + "\n".join(lines)), flush=True)
     if run.files is not None:
         say(f"reports in {run.files.json.parent}")
     if run.published is not None:
@@ -94,7 +98,7 @@ def register(commands: Any) -> None:
         help="a Locust master and N worker processes on 127.0.0.1 (default 0: one local process)",
     )
     load.add_argument(
-        "--report-dir", type=Path, help="write report.json, junit.xml, summary.md and load.json here"
+        "--report-dir", type=report_dir, help="write report.json, junit.xml, summary.md and load.json here"
     )
     load.add_argument(
         "--max-seconds",

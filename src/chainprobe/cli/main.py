@@ -22,7 +22,9 @@ from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.drive.canary import FaultMarkerError
 from chainprobe.drive.load.exceptions import DriverError, RemoteTargetError, ShapeError
 from chainprobe.ledger.exceptions import LedgerError, RunNotFoundError
+from chainprobe.report.writer import ReportDirError
 from chainprobe.spec.exceptions import SpecError
+from chainprobe.spec.secrets import redact
 from chainprobe.stacks.exceptions import StackConfigError, StackError, ToolMissingError
 from chainprobe.target import TargetConfigError
 
@@ -40,7 +42,7 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit code 2)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"chainprobe: {message} (see '{self.prog} --help')", file=sys.stderr)
+        print(f"chainprobe: {redact(message)} (see '{self.prog} --help')", file=sys.stderr)
         raise SystemExit(ExitCode.USAGE)
 
 
@@ -58,7 +60,7 @@ def build_parser() -> ArgumentParser:
 
 
 def fail(message: str, code: ExitCode) -> int:
-    print(f"chainprobe: {message}", file=sys.stderr)
+    print(f"chainprobe: {redact(message)}", file=sys.stderr)
     return int(code)
 
 
@@ -68,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except KeyboardInterrupt:
         return fail("interrupted", ExitCode.UNREACHABLE)
-    except (SpecError, TargetConfigError, RunNotFoundError, FaultMarkerError) as e:
+    except (SpecError, TargetConfigError, RunNotFoundError, FaultMarkerError, ReportDirError) as e:
         return fail(str(e), ExitCode.USAGE)
     except (ShapeError, RemoteTargetError) as e:
         return fail(str(e), ExitCode.USAGE)

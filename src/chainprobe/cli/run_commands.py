@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,11 @@ from chainprobe.cli.stack_commands import say
 from chainprobe.drive.canary import FaultPlan
 from chainprobe.pipeline import RunOutcome, finish_run, report_run, run_canary
 from chainprobe.report import render_terminal, write_html
+from chainprobe.report.writer import ReportDirError, check_report_dir
 from chainprobe.spec import load_spec
+from chainprobe.spec.secrets import redact
 from chainprobe.spec.template import render
+from chainprobe.stacks.local.fault_names import name_problem
 from chainprobe.target import Target, resolve_target
 from chainprobe.verify.capture import resource_name
 from chainprobe.verify.capture_cleanup import (
@@ -22,24 +26,59 @@ from chainprobe.verify.capture_cleanup import (
     remove_capture_resources,
 )
 
+MAX_COUNT = 1_000_000  # a canary's orders; a larger run is a load test (chainprobe load)
+
 
 def positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
     return value
 
 
+def order_count(text: str) -> int:
+    """A whole number of orders from 1 to ``MAX_COUNT``."""
+    value = positive_int(text)
+    if value > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"at most {MAX_COUNT:,} orders per canary, got {value:,}")
+    return value
+
+
 def positive_float(text: str) -> float:
-    value = float(text)
+    """A finite number > 0 (``nan`` and ``inf`` are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
     return value
 
 
+def report_dir(text: str) -> Path:
+    """A directory reports can be written to (created when missing), checked before anything runs."""
+    try:
+        return check_report_dir(text)
+    except ReportDirError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--report-dir ")) from None
+
+
+def fault_name(text: str) -> str:
+    """A fault name of the fault contract (``chainprobe fault list``)."""
+    problem = name_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
 def finish(outcome: RunOutcome) -> int:
     """Prints the summary; exit 1 on a breached SLO, else 3 when asked-for metrics were not published."""
-    print(render_terminal(outcome.report), end="")
+    print(redact(render_terminal(outcome.report)), end="")
     if outcome.files is not None:
         say(f"reports in {outcome.files.json.parent}")
     if outcome.published is not None:
@@ -179,12 +218,15 @@ def add_html_flag(parser: argparse.ArgumentParser) -> None:
 def register(commands: Any) -> None:
     canary = commands.add_parser("canary", help="send N tagged orders, verify every stage, gate on the SLO")
     canary.add_argument("--spec", required=True, help="probe spec (YAML), e.g. probes/orders.yaml")
-    canary.add_argument("--count", type=positive_int, default=20, help="orders to send (default 20)")
+    canary.add_argument(
+        "--count", type=order_count, default=20, help=f"orders to send (default 20, at most {MAX_COUNT:,})"
+    )
     canary.add_argument("--rate", type=positive_float, default=2.0, help="orders per second (default 2)")
-    canary.add_argument("--report-dir", type=Path, help="write report.json, junit.xml, summary.md here")
+    canary.add_argument("--report-dir", type=report_dir, help="write report.json, junit.xml, summary.md here")
     add_html_flag(canary)
     canary.add_argument(
         "--fault",
+        type=fault_name,
         action="append",
         default=[],
         metavar="NAME",
@@ -211,14 +253,14 @@ def register(commands: Any) -> None:
 
     verify = commands.add_parser("verify", help="finish verifying a run that was interrupted")
     verify.add_argument("--run", required=True, help="run id (from the canary's output or report)")
-    verify.add_argument("--report-dir", type=Path)
+    verify.add_argument("--report-dir", type=report_dir)
     add_html_flag(verify)
     add_publish_option(verify)
     verify.set_defaults(handler=run_verify_command)
 
     report = commands.add_parser("report", help="print (and write) the report of a recorded run")
     report.add_argument("--run", required=True)
-    report.add_argument("--report-dir", type=Path)
+    report.add_argument("--report-dir", type=report_dir)
     report.add_argument(
         "--html", type=Path, metavar="FILE", help="also write the HTML report (charts, one file) to FILE"
     )

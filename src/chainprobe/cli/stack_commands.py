@@ -8,12 +8,13 @@ import sys
 from typing import Any
 
 from chainprobe.cli.exit_codes import ExitCode
+from chainprobe.spec.secrets import redact
 from chainprobe.stacks.local import tools
 from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 
 
 def say(message: str) -> None:
-    print(f"chainprobe: {message}", file=sys.stderr, flush=True)
+    print(f"chainprobe: {redact(message)}", file=sys.stderr, flush=True)
 
 
 def config_from(args: argparse.Namespace) -> LocalStackConfig:

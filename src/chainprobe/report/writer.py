@@ -2,6 +2,12 @@
 ``report.html`` when asked (``html=True``); ``write_html`` writes the HTML report to any path.
 
 Each file is written to a temporary name and renamed into place, so a reader never sees half a file.
+A report file of ours that a run does not write (``report.html`` of an earlier ``--html`` run) is
+removed, so a reused directory never shows an older run's report beside the new one's.
+Text written goes through ``chainprobe.spec.secrets.redact``: no secret value reaches a report.
+
+``check_report_dir`` (before a run sends anything) creates the directory and proves it writable, raising
+``ReportDirError`` (exit 2) naming it.
 """
 
 from __future__ import annotations
@@ -16,8 +22,38 @@ from chainprobe.report.json_report import render_json
 from chainprobe.report.junit import render_junit
 from chainprobe.report.markdown import render_markdown
 from chainprobe.report.model import RunReport
+from chainprobe.spec.secrets import redact
 
-__all__ = ["ReportFiles", "write_html", "write_reports"]
+__all__ = [
+    "REPORT_FILE_NAMES",
+    "ReportDirError",
+    "ReportFiles",
+    "check_report_dir",
+    "write_html",
+    "write_reports",
+]
+
+REPORT_FILE_NAMES = ("report.json", "junit.xml", "summary.md", "report.html")
+
+
+class ReportDirError(Exception):
+    """The report directory cannot be created or written to (exit 2)."""
+
+
+def check_report_dir(directory: str | os.PathLike[str]) -> Path:
+    """Creates ``directory`` when missing and writes (then removes) a file in it; ``ReportDirError``
+    naming the directory and the reason when either fails."""
+    folder = Path(directory)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".chainprobe-write-check.", suffix=".tmp")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise ReportDirError(
+            f"--report-dir {folder}: cannot write reports there ({error.strerror or error})"
+        ) from error
+    return folder
 
 
 @dataclass(frozen=True)
@@ -46,6 +82,10 @@ def write_reports(report: RunReport, directory: str | os.PathLike[str], *, html:
     _write(files.markdown, render_markdown(report))
     if files.html is not None:
         _write(files.html, render_html(report))
+    written = {path.name for path in (files.json, files.junit, files.markdown, files.html) if path}
+    for name in REPORT_FILE_NAMES:
+        if name not in written:
+            (folder / name).unlink(missing_ok=True)
     return files
 
 
@@ -70,7 +110,7 @@ def _write(path: Path, text: str) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+            stream.write(redact(text))
         os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; a report is not
         os.replace(temporary, path)
     except BaseException:

@@ -12,8 +12,10 @@ field path and what was expected, e.g.
 ``probes/x.yaml: slo.availability.objective: expected a number between 0 and 1, got 'high'``; malformed
 YAML gives ``probes/x.yaml: line 3, column 7: malformed YAML: ...``.
 
-Limitations: YAML anchors and merge keys (``<<``) are accepted; templates are checked for syntax
-only, since which variables exist is known only when endpoint values are (see ``template``).
+Limitations: YAML anchors and merge keys (``<<``) are accepted, but the document they expand to may hold
+at most ``MAX_EXPANDED_NODES`` values (a "billion laughs" spec nesting aliases is refused at once, before
+it is expanded) and may not refer to itself; templates are checked for syntax only, since which
+variables exist is known only when endpoint values are (see ``template`` and ``sample``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from chainprobe.spec.objectives import read_cloudwatch_publish, read_deadlines, 
 from chainprobe.spec.reader import Fields, Node
 from chainprobe.spec.sections import read_api, read_courier, read_dynamodb, read_event, read_send
 
-__all__ = ["load_spec", "parse_spec"]
+__all__ = ["MAX_EXPANDED_NODES", "load_spec", "parse_spec"]
+
+MAX_EXPANDED_NODES = 100_000  # a real spec holds hundreds; aliases could expand a 1 KB file to billions
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}"
 _OPTIONAL_SECTIONS = (
@@ -111,8 +115,15 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 
 
 def _parse_yaml(text: str, source: str) -> object:
+    loader = _StrictLoader(text)  # a SafeLoader subclass
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+        document = loader.get_single_node()
+        if document is None:
+            return None
+        _check_expanded_size(document, source)
+        return loader.construct_document(document)
+    except RecursionError as error:
+        raise SpecSyntaxError("malformed YAML: nested too deeply", source=source) from error
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -120,6 +131,46 @@ def _parse_yaml(text: str, source: str) -> object:
         raise SpecSyntaxError(f"{where}malformed YAML: {problem}", source=source) from error
     except yaml.YAMLError as error:
         raise SpecSyntaxError(f"malformed YAML: {error}", source=source) from error
+    finally:
+        loader.dispose()
+
+
+def _check_expanded_size(root: yaml.Node, source: str) -> None:
+    """Counts the values ``root`` expands to (an alias counts as a copy of its anchor's node), in time
+    linear in the number of distinct nodes; raises when that passes ``MAX_EXPANDED_NODES`` or an alias
+    refers to a node that contains it."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if not children_done:
+            if id(node) in open_nodes:
+                raise SpecSyntaxError(
+                    "malformed YAML: an alias refers to a value containing it", source=source
+                )
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        open_nodes.discard(id(node))
+        size = 1 + sum(sizes[id(child)] for child in children)
+        if size > MAX_EXPANDED_NODES:
+            raise SpecSyntaxError(
+                f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} values: refused", source=source
+            )
+        sizes[id(node)] = size
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def _os_reason(error: OSError | UnicodeDecodeError) -> str:

@@ -101,16 +101,10 @@ class CaptureRule:
         self.queue_url: str | None = None
 
     def ensure(self) -> None:
-        """Creates the queue, its policy, the rule and its target when missing; a no-op when present."""
+        """Creates the rule, the queue, its policy and the rule's target when missing; a no-op when present.
+
+        The rule comes first: on a bus that does not exist it fails before any queue is created."""
         tags = {MANAGED_TAG: "true", "chainprobe:bus": self.bus}
-        self.queue_url = self.sqs.create_queue(
-            QueueName=self.name,
-            Attributes={"MessageRetentionPeriod": str(RETENTION_SECONDS)},
-            tags=tags,
-        )["QueueUrl"]
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
         rule_arn = self.events.put_rule(
             Name=self.name,
             EventBusName=self.bus,
@@ -119,6 +113,14 @@ class CaptureRule:
             Description="chainprobe capture rule: copies probe events to a queue the harness reads",
             Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
         )["RuleArn"]
+        self.queue_url = self.sqs.create_queue(
+            QueueName=self.name,
+            Attributes={"MessageRetentionPeriod": str(RETENTION_SECONDS)},
+            tags=tags,
+        )["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
         self.sqs.set_queue_attributes(
             QueueUrl=self.queue_url, Attributes={"Policy": queue_policy(queue_arn, rule_arn)}
         )

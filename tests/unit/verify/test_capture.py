@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from chainprobe.stacks.clients import AwsClients
@@ -93,6 +94,17 @@ def queue_names(clients: AwsClients) -> set[str]:
 
 def rule_names(clients: AwsClients, bus: str) -> set[str]:
     return {rule["Name"] for rule in clients.client("events").list_rules(EventBusName=bus)["Rules"]}
+
+
+def test_ensure_on_a_bus_that_does_not_exist_creates_nothing(clients: AwsClients) -> None:
+    rule = CaptureRule(clients, bus="no-such-bus", pattern=PATTERN)
+
+    with pytest.raises(ClientError) as raised:
+        rule.ensure()
+
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert queue_names(clients) == set()
+    assert rule.queue_url is None
 
 
 def test_ensure_creates_a_tagged_rule_and_queue_once(clients: AwsClients) -> None:
