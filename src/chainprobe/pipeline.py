@@ -25,14 +25,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chainprobe.drive.canary import Canary, FaultPlan
+from chainprobe.ledger.exceptions import LedgerError
 from chainprobe.ledger.location import LEDGER_ENV
-from chainprobe.ledger.model import OrderRecord, Run
+from chainprobe.ledger.model import OrderRecord, Run, RunState
 from chainprobe.ledger.store import Ledger
 from chainprobe.measure.reconcile import reconcile_run
 from chainprobe.measure.sli import SliResult
@@ -41,6 +42,15 @@ from chainprobe.report import RunReport, build_report, sli_for_spec, write_repor
 from chainprobe.report.cloudwatch import MetricPublisher, PublishedMetrics
 from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, summaries
 from chainprobe.report.writer import ReportFiles
+from chainprobe.run_lifecycle import (
+    RunControl,
+    RunStop,
+    StopSignals,
+    end_reason,
+    grace_seconds,
+    stop_for,
+)
+from chainprobe.run_verification import judge_api_outcomes, verify_run, watch_courier
 from chainprobe.spec import load_spec
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.stacks import paths
@@ -55,13 +65,15 @@ class RunOutcome:
     """A concluded run: its report, the files written, and what publishing its metrics did.
 
     ``publish_error`` is one line when publishing was asked for and CloudWatch refused or could not be
-    reached (the report and its files are complete all the same).
+    reached (the report and its files are complete all the same). ``stop`` is what stopped the run
+    before it completed (``None`` when nothing did; the report says whether it is complete).
     """
 
     report: RunReport
     files: ReportFiles | None
     published: PublishedMetrics | None = None
     publish_error: str | None = None
+    stop: RunStop | None = None
 
 
 def open_ledger() -> Ledger:
@@ -99,7 +111,10 @@ class ProgressLine:
 
 
 def verifier_for(spec: ProbeSpec, target: Target, ledger: Ledger) -> RunVerifier:
-    return RunVerifier(spec=spec, endpoints=target.endpoints, clients=target.clients, ledger=ledger)
+    """The run's verifier, its courier journal watched (``chainprobe.run_verification``)."""
+    verifier = RunVerifier(spec=spec, endpoints=target.endpoints, clients=target.clients, ledger=ledger)
+    watch_courier(verifier)
+    return verifier
 
 
 def publisher_for(spec: ProbeSpec, target: Target, spec_path: str) -> MetricPublisher:
@@ -122,6 +137,8 @@ def run_canary(
     metric_math_wait: float | None = None,
     html: bool = False,
 ) -> RunOutcome:
+    """Sends and verifies a canary, then concludes it; a stopped run is concluded as it stands
+    (``RunOutcome.stop`` says why: ``chainprobe.run_lifecycle``)."""
     spec = load_spec(spec_path)
     target = target or resolve_target(say=say)
     publisher = publisher_for(spec, target, str(spec_path)) if publish_metrics else None
@@ -130,9 +147,6 @@ def run_canary(
     with open_ledger() as ledger:
         verifier = verifier_for(spec, target, ledger)
         verifier.prepare()
-        run = ledger.create_run(spec_path=str(spec_path), spec_name=spec.name, target=target.name)
-        say(f"run {run.run_id}: {count} orders at {rate:g}/s against {target.name}")
-        progress = ProgressLine(count)
         canary = Canary(
             spec=spec,
             endpoints=target.endpoints,
@@ -141,36 +155,86 @@ def run_canary(
             rate=rate,
             fault_plan=fault_plan,
         )
+        run = ledger.create_run(spec_path=str(spec_path), spec_name=spec.name, target=target.name)
+        say(f"run {run.run_id}: {count} orders at {rate:g}/s against {target.name}")
+        progress = ProgressLine(count)
+        control, grace = RunControl(), grace_seconds(spec)
         sender = threading.Thread(
-            target=canary.send, args=(run.run_id,), kwargs={"on_sent": progress.on_sent}
+            target=send_until_stopped, args=(canary, run.run_id, control, progress.on_sent), daemon=True
         )
-        sender.start()
-        try:
-            verifier.verify(run.run_id, progress=progress.on_verified, sending=sender.is_alive)
-        finally:
+        with StopSignals(control, say=say, run_id=run.run_id, grace_s=grace):
+            sender.start()
+            verify_run(
+                verifier,
+                run.run_id,
+                control,
+                grace_s=grace,
+                progress=progress.on_verified,
+                sending=sender.is_alive,
+            )
             sender.join()
+            if control.stopped:
+                judge_api_outcomes(verifier, run.run_id)
         progress.draw(final=True)
         return conclude(
-            run.run_id, spec, verifier, ledger, report_dir, publisher=publisher, metric_math=source, html=html
+            run.run_id,
+            spec,
+            verifier,
+            ledger,
+            report_dir,
+            publisher=publisher,
+            metric_math=source,
+            html=html,
+            stop=control.cause,
         )
+
+
+def send_until_stopped(
+    canary: Canary, run_id: str, control: RunControl, on_sent: Callable[[int], None]
+) -> None:
+    """The sender thread: sends the canary's orders until done or stopped; its error stops the run."""
+    try:
+        canary.send(run_id, on_sent=on_sent, stop=control.event)
+    except BaseException as error:
+        control.stop(stop_for(error))
 
 
 def finish_run(
-    *, run_id: str, report_dir: Path | None, say: Say, publish_metrics: bool = False, html: bool = False
+    *,
+    run_id: str,
+    report_dir: Path | None,
+    say: Say,
+    publish_metrics: bool = False,
+    html: bool = False,
+    metric_math: bool = True,
+    metric_math_wait: float | None = None,
 ) -> RunOutcome:
-    """Verifies what a killed run left pending, then reports it."""
+    """Verifies what a stopped or killed run left pending, then reports it (as it stands, when the
+    verification is stopped in turn)."""
     with open_ledger() as ledger:
         run = ledger.get_run(run_id)
         spec = load_spec(Path(run.spec_path))
         target = resolve_target(say=say, start_local=False)
         publisher = publisher_for(spec, target, run.spec_path) if publish_metrics else None
-        source = metric_math_source(spec, target, enabled=True, wait_s=None, say=say)
+        source = metric_math_source(spec, target, enabled=metric_math, wait_s=metric_math_wait, say=say)
         verifier = verifier_for(spec, target, ledger)
         pending = len(ledger.pending_orders(run_id))
         say(f"run {run_id}: {pending} of {len(ledger.orders(run_id))} orders still pending")
-        verifier.verify(run_id)
+        control, grace = RunControl(), grace_seconds(spec)
+        with StopSignals(control, say=say, run_id=run_id, grace_s=grace):
+            verify_run(verifier, run_id, control, grace_s=grace)
+            if control.stopped:
+                judge_api_outcomes(verifier, run_id)
         return conclude(
-            run_id, spec, verifier, ledger, report_dir, publisher=publisher, metric_math=source, html=html
+            run_id,
+            spec,
+            verifier,
+            ledger,
+            report_dir,
+            publisher=publisher,
+            metric_math=source,
+            html=html,
+            stop=control.cause,
         )
 
 
@@ -184,13 +248,20 @@ def conclude(
     publisher: MetricPublisher | None = None,
     metric_math: MetricMathSource | None = None,
     html: bool = False,
+    stop: RunStop | None = None,
 ) -> RunOutcome:
-    """Cleans up probe items, closes the run, reconciles it with the metric math (when a source is
-    given), writes its reports (``report.html`` too with ``html``), then publishes its metrics if asked."""
-    verifier.clean_up_items(run_id)
-    ledger.mark_run_verified(run_id)
+    """Cleans up probe items, ends the run in the ledger (with its end reason when it is incomplete),
+    reconciles it with the metric math (when a source is given and the run is complete), writes its
+    reports (``report.html`` too with ``html``), then publishes its metrics if asked (a complete run's).
+
+    A stopped run (``stop``) is concluded as far as what stopped it allows: a clean-up or ledger write
+    that fails is skipped, the report is built from what the ledger holds."""
+    clean_up(verifier, run_id, stopped=stop is not None)
     run, orders = ledger.get_run(run_id), ledger.orders(run_id)
+    run = end_run(ledger, run, orders, stop)
     sli = sli_for_spec(orders, spec)
+    if run.end_reason is not None and metric_math is not None:
+        metric_math = MetricMathSource(skipped=f"the run is incomplete ({run.end_reason})")
     summary, reconciliation = measure_metric_math(spec, run, orders, sli, metric_math)
     report = build_report(
         run=run,
@@ -203,16 +274,43 @@ def conclude(
     )
     files = write_reports(report, report_dir, html=html) if report_dir is not None else None
     if publisher is None:
-        return RunOutcome(report=report, files=files)
+        return RunOutcome(report=report, files=files, stop=stop)
+    if run.end_reason is not None:
+        return RunOutcome(report=report, files=files, stop=stop, publish_error="the run is incomplete")
     try:
         published = publisher.publish(report)
     except ClientError as e:
         error = e.response.get("Error", {})
         failed = f"AWS said {error.get('Code')}: {error.get('Message')}"
-        return RunOutcome(report=report, files=files, publish_error=failed)
+        return RunOutcome(report=report, files=files, publish_error=failed, stop=stop)
     except BotoCoreError as e:
-        return RunOutcome(report=report, files=files, publish_error=str(e))
-    return RunOutcome(report=report, files=files, published=published)
+        return RunOutcome(report=report, files=files, publish_error=str(e), stop=stop)
+    return RunOutcome(report=report, files=files, published=published, stop=stop)
+
+
+def clean_up(verifier: RunVerifier, run_id: str, *, stopped: bool) -> None:
+    """The spec's clean-up of probe items; skipped when the infrastructure that stopped the run fails it."""
+    try:
+        verifier.clean_up_items(run_id)
+    except (BotoCoreError, ClientError):
+        if not stopped:
+            raise
+
+
+def end_run(ledger: Ledger, run: Run, orders: list[OrderRecord], stop: RunStop | None) -> Run:
+    """Records the end of the run (``end_reason`` when incomplete) and returns the run as ended; when
+    the ledger refuses the write (it may be what stopped the run) the run is reported as ended all
+    the same, and ``chainprobe verify --run`` records it later."""
+    verified = not any(order.pending for order in orders)
+    reason = end_reason(run, verified=verified, stop=stop)
+    ended_at = time.time()
+    try:
+        ledger.end_run(run.run_id, end_reason=reason, verified=verified, ended_at=ended_at)
+    except LedgerError:
+        if stop is None:
+            raise
+    state = RunState.VERIFIED if verified else run.state
+    return replace(run, ended_at=ended_at, end_reason=reason, state=state)
 
 
 def report_run(*, run_id: str, report_dir: Path | None) -> RunOutcome:

@@ -8,8 +8,11 @@ SLI and the reconciliation between the two. Writers (JSON, JUnit, Markdown, HTML
 delivery SLO, confidence intervals, per-stage lags, budget and burn, the worst orders, and ``capture``:
 what the verifier found in the capture queue that was not the run's (``null`` when no verifier ran).
 ``orders.sent`` counts the orders that were sent (``good + bad + pending``); ``orders.not_sent`` those
-planned but never sent (a run stopped in between), which are in no SLI. Times are ISO 8601 UTC, latencies
-and lags milliseconds (3 decimals), availabilities fractions (6 decimals).
+planned but never sent (a run stopped in between), which are in no SLI. ``complete`` is false for a run
+that has not completed — stopped before every order was sent or judged (``end_reason`` says why:
+``interrupted (SIGINT)``, ``infrastructure: …``), or still in flight — and then ``slo.met`` is false.
+Times are ISO 8601 UTC, latencies and lags milliseconds (3 decimals), availabilities fractions (6
+decimals).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chainprobe.ledger.model import OrderRecord, Run, Stage
+from chainprobe.ledger.model import OrderRecord, Run, RunState, Stage
 from chainprobe.measure.budget import BurnRateTier, RunBurn
 from chainprobe.measure.sli import AvailabilitySli, Distribution, Interval, SliResult
 from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, empty_reconciliation_dict
@@ -105,6 +108,11 @@ class RunReport:
     capture: CaptureTally | None = None
 
     @property
+    def complete(self) -> bool:
+        """Whether the run completed: every order it meant to send sent, every verdict final."""
+        return self.run.state is RunState.VERIFIED and self.run.end_reason is None
+
+    @property
     def duration_s(self) -> float | None:
         """Seconds from start to end of the run (``None`` while it has not ended)."""
         return None if self.run.ended_at is None else self.run.ended_at - self.run.started_at
@@ -117,6 +125,8 @@ class RunReport:
             "spec": {"name": self.run.spec_name, "path": self.run.spec_path},
             "target": self.run.target,
             "state": self.run.state.value,
+            "complete": self.complete,
+            "end_reason": self.run.end_reason,
             "started_at": iso_utc(self.run.started_at),
             "ended_at": iso_utc(self.run.ended_at) if self.run.ended_at is not None else None,
             "duration_s": _round(self.duration_s, 3),
