@@ -126,8 +126,10 @@ def stop_for(error: BaseException) -> RunStop:
 
 def end_reason(run: Run, *, verified: bool, stop: RunStop | None) -> str | None:
     """Why the run is incomplete, or ``None`` when it is complete: every order it meant to send was
-    sent (its state is past ``running``) and every verdict is final (``verified``). A finished
-    verification never undoes an incomplete sending: its reason is kept.
+    sent and every verdict is final (``verified``). The sending was complete when the state is
+    ``sent``, or ``verified`` with no reason recorded: a run whose sending was cut short stays
+    ``running`` until its verdicts are final, then ``verified`` with its reason, which a finished
+    verification never undoes.
 
     >>> sent = Run(run_id="r", spec_path="s", spec_name="n", target="t", started_at=0, state=RunState.SENT)
     >>> end_reason(sent, verified=True, stop=RunStop(StopCause.INTERRUPTED, "SIGINT")) is None
@@ -138,11 +140,12 @@ def end_reason(run: Run, *, verified: bool, stop: RunStop | None) -> str | None:
     >>> end_reason(stopped, verified=True, stop=None)
     'x'
     """
-    if run.state is not RunState.RUNNING and verified:
+    sending_done = run.state is RunState.SENT or (run.state is RunState.VERIFIED and run.end_reason is None)
+    if sending_done and verified:
         return None
     if stop is not None:
         return stop.reason
-    return run.end_reason or (SENDING_CUT_SHORT if run.state is RunState.RUNNING else None)
+    return run.end_reason or SENDING_CUT_SHORT
 
 
 def grace_seconds(spec: ProbeSpec) -> float:
