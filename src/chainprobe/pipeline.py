@@ -25,15 +25,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chainprobe.drive.canary import Canary, FaultPlan
-from chainprobe.ledger.exceptions import LedgerError
 from chainprobe.ledger.location import LEDGER_ENV
-from chainprobe.ledger.model import OrderRecord, Run, RunState
+from chainprobe.ledger.model import OrderRecord, Run
 from chainprobe.ledger.store import Ledger
 from chainprobe.measure.reconcile import reconcile_run
 from chainprobe.measure.sli import SliResult
@@ -46,7 +45,8 @@ from chainprobe.run_lifecycle import (
     RunControl,
     RunStop,
     StopSignals,
-    end_reason,
+    clean_up,
+    end_run,
     grace_seconds,
     stop_for,
 )
@@ -256,8 +256,8 @@ def conclude(
 
     A stopped run (``stop``) is concluded as far as what stopped it allows: a clean-up or ledger write
     that fails is skipped, the report is built from what the ledger holds."""
-    clean_up(verifier, run_id, stopped=stop is not None)
     run, orders = ledger.get_run(run_id), ledger.orders(run_id)
+    clean_up(verifier, run_id, stop=stop, pending=any(order.pending for order in orders))
     run = end_run(ledger, run, orders, stop)
     sli = sli_for_spec(orders, spec)
     if run.end_reason is not None and metric_math is not None:
@@ -286,31 +286,6 @@ def conclude(
     except BotoCoreError as e:
         return RunOutcome(report=report, files=files, publish_error=str(e), stop=stop)
     return RunOutcome(report=report, files=files, published=published, stop=stop)
-
-
-def clean_up(verifier: RunVerifier, run_id: str, *, stopped: bool) -> None:
-    """The spec's clean-up of probe items; skipped when the infrastructure that stopped the run fails it."""
-    try:
-        verifier.clean_up_items(run_id)
-    except (BotoCoreError, ClientError):
-        if not stopped:
-            raise
-
-
-def end_run(ledger: Ledger, run: Run, orders: list[OrderRecord], stop: RunStop | None) -> Run:
-    """Records the end of the run (``end_reason`` when incomplete) and returns the run as ended; when
-    the ledger refuses the write (it may be what stopped the run) the run is reported as ended all
-    the same, and ``chainprobe verify --run`` records it later."""
-    verified = not any(order.pending for order in orders)
-    reason = end_reason(run, verified=verified, stop=stop)
-    ended_at = time.time()
-    try:
-        ledger.end_run(run.run_id, end_reason=reason, verified=verified, ended_at=ended_at)
-    except LedgerError:
-        if stop is None:
-            raise
-    state = RunState.VERIFIED if verified else run.state
-    return replace(run, ended_at=ended_at, end_reason=reason, state=state)
 
 
 def report_run(*, run_id: str, report_dir: Path | None) -> RunOutcome:

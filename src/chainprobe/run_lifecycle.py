@@ -35,8 +35,9 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from types import FrameType, TracebackType
 
@@ -44,12 +45,14 @@ import httpx
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chainprobe.ledger.exceptions import LedgerError
-from chainprobe.ledger.model import Run, RunState
+from chainprobe.ledger.model import OrderRecord, Run, RunState
+from chainprobe.ledger.store import Ledger
 from chainprobe.spec.exceptions import SpecError
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.stacks.exceptions import StackError
 from chainprobe.target import TargetConfigError
 from chainprobe.verify.courier import CourierJournalError
+from chainprobe.verify.run_verifier import RunVerifier
 from chainprobe.verify.verdict import EVENT_RECEIVE_MARGIN_S
 
 __all__ = [
@@ -58,7 +61,9 @@ __all__ = [
     "RunStop",
     "StopCause",
     "StopSignals",
+    "clean_up",
     "end_reason",
+    "end_run",
     "grace_seconds",
     "stop_for",
 ]
@@ -227,3 +232,32 @@ class StopSignals:
                 f"{name}: no more orders leave; judging those sent for at most {self.grace_s:g} s "
                 "(again to stop at once)"
             )
+
+
+def clean_up(verifier: RunVerifier, run_id: str, *, stop: RunStop | None, pending: bool) -> None:
+    """The spec's clean-up of the run's probe items. A stopped run with verdicts still pending keeps
+    them, for ``verify --run`` to read (it cleans up when it finishes); a stopped run's clean-up that
+    the infrastructure fails is skipped."""
+    if stop is not None and pending:
+        return
+    try:
+        verifier.clean_up_items(run_id)
+    except (BotoCoreError, ClientError):
+        if stop is None:
+            raise
+
+
+def end_run(ledger: Ledger, run: Run, orders: list[OrderRecord], stop: RunStop | None) -> Run:
+    """Records the end of the run (``end_reason`` when incomplete) and returns the run as ended; when
+    the ledger refuses the write (it may be what stopped the run) the run is reported as ended all
+    the same, and ``chainprobe verify --run`` records it later."""
+    verified = not any(order.pending for order in orders)
+    reason = end_reason(run, verified=verified, stop=stop)
+    ended_at = time.time()
+    try:
+        ledger.end_run(run.run_id, end_reason=reason, verified=verified, ended_at=ended_at)
+    except LedgerError:
+        if stop is None:
+            raise
+    state = RunState.VERIFIED if verified else run.state
+    return replace(run, ended_at=ended_at, end_reason=reason, state=state)
