@@ -123,32 +123,34 @@ def assert_finished_by_verify(env: dict[str, str], run_id: str, ledger_path: Pat
 # -- the user ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_stops_the_sending_writes_a_partial_report_and_exits_130(
-    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path
+    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
+    reason = f"interrupted ({stop_signal.name})"
     reports = tmp_path / "reports"
     process = canary(cli_env, SPEC, count=40, rate=2, reports=reports)
     run_id = wait_for_sent(ledger_path, process, 4)
     sent_at_signal = sent_orders(ledger_path)[1]
 
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop_signal)
     _, stderr = process.communicate(timeout=WAIT_S)
 
     assert process.returncode == 130, stderr
     line = one_line_saying(stderr, "incomplete")
-    assert f"run {run_id} incomplete: interrupted (SIGINT)" in line
+    assert f"run {run_id} incomplete: {reason}" in line
     assert f"verify --run {run_id}" in line
     report = report_of(reports)
-    assert report["complete"] is False and report["end_reason"] == "interrupted (SIGINT)"
+    assert report["complete"] is False and report["end_reason"] == reason
     assert report["slo"]["met"] is False
-    assert any("incomplete: interrupted (SIGINT)" in reason for reason in report["slo"]["reasons"])
+    assert f"incomplete: {reason}" in report["slo"]["reasons"]
     # No new order left after the signal (one may have been on its way as it came).
     assert sent_at_signal <= report["orders"]["sent"] <= sent_at_signal + 1 < 40
     assert "incomplete" in (reports / "summary.md").read_text()
-    assert 'name="end_reason" value="interrupted (SIGINT)"' in (reports / "junit.xml").read_text()
+    assert f'name="end_reason" value="{reason}"' in (reports / "junit.xml").read_text()
     with Ledger(ledger_path) as ledger:
         run = ledger.get_run(run_id)
-    assert run.end_reason == "interrupted (SIGINT)"
+    assert run.end_reason == reason
 
     assert_finished_by_verify(cli_env, run_id, ledger_path, reports)
 
