@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from chainprobe.ledger import FailureClass, Ledger, OrderRecord, Verdict
-from chainprobe.run_lifecycle import RunControl, StopCause
+from chainprobe.run_lifecycle import RunControl, RunStop, StopCause, clean_up
 from chainprobe.run_verification import HeldDeliveryJudge, WatchedJournal, judge_api_outcomes, verify_run
 from chainprobe.spec import parse_spec
 from chainprobe.verify.courier import CourierCall, CourierJournalError
@@ -111,3 +112,41 @@ def test_deliveries_wait_while_the_journal_is_down_and_are_judged_once_it_is_bac
     assert journal.calls_since(0.0, {"o-0"}) == {} and journal.failure is None
     missing = judge.delivery(order, Evidence(), long_after)
     assert not isinstance(missing, Verdict) and missing.failure is FailureClass.COURIER_MISSING
+
+
+class CleaningVerifier:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.cleaned = 0
+        self.error = error
+
+    def clean_up_items(self, run_id: str) -> int:
+        self.cleaned += 1
+        if self.error is not None:
+            raise self.error
+        return 0
+
+
+SIGINT = RunStop(StopCause.INTERRUPTED, "SIGINT")
+
+
+@pytest.mark.parametrize(
+    ("stop", "pending", "cleaned"),
+    [
+        (None, False, 1),
+        (SIGINT, False, 1),  # stopped, but every verdict final: nothing left to read
+        (SIGINT, True, 0),  # verify --run must still find the items of pending orders
+    ],
+)
+def test_a_stopped_run_keeps_the_items_its_pending_orders_need(
+    stop: RunStop | None, pending: bool, cleaned: int
+) -> None:
+    verifier = CleaningVerifier()
+    clean_up(verifier, "r", stop=stop, pending=pending)  # type: ignore[arg-type]
+    assert verifier.cleaned == cleaned
+
+
+def test_a_clean_up_the_infrastructure_fails_is_skipped_only_for_a_stopped_run() -> None:
+    down = EndpointConnectionError(endpoint_url="http://127.0.0.1:4566")
+    clean_up(CleaningVerifier(down), "r", stop=SIGINT, pending=False)  # type: ignore[arg-type]
+    with pytest.raises(EndpointConnectionError):
+        clean_up(CleaningVerifier(down), "r", stop=None, pending=False)  # type: ignore[arg-type]
