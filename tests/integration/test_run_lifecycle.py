@@ -9,6 +9,7 @@ never for a length of time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -282,6 +283,21 @@ def test_the_courier_journal_going_down_mid_run_is_an_infrastructure_stop_not_a_
 # -- LocalStack -------------------------------------------------------------------------------------
 
 
+def descendants(pid: int) -> list[int]:
+    """The pids of a process's descendants (from /proc; none where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 @pytest.fixture
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """A stack of this test's own (free ports, temporary state), since the test stops its LocalStack."""
@@ -316,8 +332,14 @@ def test_localstack_stopped_mid_run_ends_it_with_exit_3_and_a_report(
     localstack, _ = own_stack.servers()
     pid = localstack.pid()
     assert pid is not None
+    functions = descendants(pid)  # its Lambda function processes, orphaned by the SIGKILL
     os.kill(pid, signal.SIGKILL)
-    _, stderr = process.communicate(timeout=WAIT_S)
+    try:
+        _, stderr = process.communicate(timeout=WAIT_S)
+    finally:
+        for child in functions:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
 
     assert process.returncode == 3, stderr
     one_line_saying(stderr, "incomplete: infrastructure: ")
