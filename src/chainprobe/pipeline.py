@@ -1,7 +1,10 @@
 """The composition root of a run: spec -> drive -> verify -> measure -> report, in that order.
 
 ``run_canary`` sends a canary's orders while the verifier judges them; ``finish_run`` verifies what a
-killed run left pending; ``report_run`` rebuilds a report from the ledger alone. With
+stopped or killed run left pending; ``report_run`` rebuilds a report from the ledger alone. Both
+``run_canary`` and ``finish_run`` run under the run lifecycle (``chainprobe.run_lifecycle``,
+``chainprobe.run_verification``): Ctrl-C, SIGTERM, a sender or verifier that fails, or infrastructure
+going down stop the run, which is then concluded as it stands (``RunOutcome.stop`` says why). With
 ``publish_metrics`` the concluded run is also published as CloudWatch custom metrics
 (``chainprobe.report.cloudwatch``), after its reports are written.
 
