@@ -31,6 +31,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -222,16 +223,25 @@ class StopSignals:
         self.received += 1
         name = signal.Signals(number).name
         if self.received > 1:
-            self.say(
+            self._tell(
                 f"{name} again: stopped at once; finish the run with 'chainprobe verify --run {self.run_id}'"
             )
-            sys.stdout.flush()
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
             os._exit(130)
         if self.control.stop(RunStop(StopCause.INTERRUPTED, name)):
-            self.say(
+            self._tell(
                 f"{name}: no more orders leave; judging those sent for at most {self.grace_s:g} s "
                 "(again to stop at once)"
             )
+
+    def _tell(self, line: str) -> None:
+        """``say``, or straight to fd 2 when the signal came while the main thread was writing to
+        stderr (a buffered stream refuses a reentrant write)."""
+        try:
+            self.say(line)
+        except RuntimeError:
+            os.write(2, f"chainprobe: {line}\n".encode())
 
 
 def clean_up(verifier: RunVerifier, run_id: str, *, stop: RunStop | None, pending: bool) -> None:
