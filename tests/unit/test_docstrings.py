@@ -24,6 +24,7 @@ MODULES = [
     "chainprobe.drive.load.context",
     "chainprobe.drive.load.loopback",
     "chainprobe.ledger.location",
+    "chainprobe.run_lifecycle",
     "chainprobe.measure.budget",
     "chainprobe.measure.sli",
     "chainprobe.report.alarms.exceptions",
