@@ -97,9 +97,10 @@ class RunStop:
     def reason(self) -> str:
         """The end reason recorded in the ledger and the report: ``interrupted (SIGINT)``,
         ``infrastructure: AWS endpoint: …``, ``bug: internal error: KeyError: 'x'``."""
+        detail = " ".join(self.detail.split())  # one line, whatever the error's message held
         if self.cause is StopCause.INTERRUPTED:
-            return f"interrupted ({self.detail})"
-        return f"{self.cause.value}: {self.detail}"
+            return f"interrupted ({detail})"
+        return f"{self.cause.value}: {detail}"
 
 
 def stop_for(error: BaseException) -> RunStop:
@@ -111,6 +112,8 @@ def stop_for(error: BaseException) -> RunStop:
     'infrastructure'
     >>> stop_for(KeyError("x")).reason
     "bug: internal error: KeyError: 'x'"
+    >>> stop_for(ValueError("two\\nlines")).reason
+    'bug: internal error: ValueError: two lines'
     """
     if isinstance(error, KeyboardInterrupt):
         return RunStop(StopCause.INTERRUPTED, "SIGINT")
