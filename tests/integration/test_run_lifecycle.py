@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
+from chainprobe.drive.load.shapes import load_shapes
 from chainprobe.ledger.store import Ledger
 from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 from tests.integration.conftest import RunningStack, free_port
@@ -131,11 +132,16 @@ def test_ctrl_c_stops_the_sending_writes_a_partial_report_and_exits_130(
     reason = f"interrupted ({stop_signal.name})"
     reports = tmp_path / "reports"
     process = canary(cli_env, SPEC, count=40, rate=2, reports=reports)
+    lines = StderrLines(process)
     run_id = wait_for_sent(ledger_path, process, 4)
     sent_at_signal = sent_orders(ledger_path)[1]
 
     process.send_signal(stop_signal)
-    _, stderr = process.communicate(timeout=WAIT_S)
+    # The canary says so when the stop takes effect: from then on no order may leave.
+    wait_for("the stop's notice", lambda: lines.has(f"{stop_signal.name}: no more orders leave"), process)
+    sent_when_stopped = sent_orders(ledger_path)[1]
+    process.wait(timeout=WAIT_S)
+    stderr = lines.text()
 
     assert process.returncode == 130, stderr
     line = one_line_saying(stderr, "incomplete")
@@ -145,8 +151,8 @@ def test_ctrl_c_stops_the_sending_writes_a_partial_report_and_exits_130(
     assert report["complete"] is False and report["end_reason"] == reason
     assert report["slo"]["met"] is False
     assert f"incomplete: {reason}" in report["slo"]["reasons"]
-    # No new order left after the signal (one may have been on its way as it came).
-    assert sent_at_signal <= report["orders"]["sent"] <= sent_at_signal + 1 < 40
+    # No new order left after the stop (one may have been on its way as it came).
+    assert sent_at_signal <= report["orders"]["sent"] <= sent_when_stopped + 1 < 40
     assert "incomplete" in (reports / "summary.md").read_text()
     assert f'name="end_reason" value="{reason}"' in (reports / "junit.xml").read_text()
     with Ledger(ledger_path) as ledger:
@@ -327,8 +333,8 @@ def test_localstack_stopped_mid_run_ends_it_with_exit_3_and_a_report(
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     reports = tmp_path / "reports"
-    process = canary(env, SPEC, count=40, rate=4, reports=reports)
-    wait_for_sent(ledger_path, process, 8)
+    process = canary(env, SPEC, count=40, rate=2, reports=reports)
+    wait_for_sent(ledger_path, process, 6)
     localstack, _ = own_stack.servers()
     pid = localstack.pid()
     assert pid is not None
@@ -352,3 +358,27 @@ def test_localstack_stopped_mid_run_ends_it_with_exit_3_and_a_report(
     for order in orders:
         if order.api_failure is not None or (order.api_status or 0) >= 500:
             assert order.chain_verdict.value == "bad" and order.chain_failure is not None, order
+
+
+def test_ctrl_c_stops_a_load_run_too(cli_env: dict[str, str], ledger_path: Path, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    args = f"load --spec {SPEC} --shape arrival-ramp --time-scale 0.5 --no-metric-math --report-dir {reports}"
+    process = subprocess.Popen(
+        [*CHAINPROBE, *args.split()],
+        env=cli_env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run_id = wait_for_sent(ledger_path, process, 10)
+
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=WAIT_S)
+
+    assert process.returncode == 130, stderr
+    assert f"run {run_id} incomplete: interrupted (SIGINT)" in one_line_saying(stderr, "incomplete")
+    report = report_of(reports)
+    assert report["complete"] is False and report["end_reason"] == "interrupted (SIGINT)"
+    planned = load_shapes(None).get("arrival-ramp").scaled(0.5).planned_orders
+    assert report["orders"]["sent"] < planned / 2  # stopped long before the shape's end
