@@ -60,6 +60,15 @@ class HeldDeliveryJudge(OrderJudge):
         super().__init__(spec, endpoints)
         self.journal = journal
 
+    @classmethod
+    def holding(cls, judge: OrderJudge, journal: WatchedJournal) -> HeldDeliveryJudge:
+        """``judge`` as it is (its spec, endpoints, ``not_before`` and whatever else it holds), with
+        its deliveries held while ``journal`` cannot be read."""
+        held = cls.__new__(cls)
+        held.__dict__.update(vars(judge))
+        held.journal = journal
+        return held
+
     def delivery(self, record: OrderRecord, evidence: Evidence, now: float) -> StageFailure | Verdict:
         if self.journal.failure is not None:
             return Verdict.PENDING
@@ -71,10 +80,8 @@ def watch_courier(verifier: RunVerifier) -> WatchedJournal | None:
     if verifier.courier is None:
         return None
     watched = WatchedJournal(verifier.courier)
-    judge = HeldDeliveryJudge(verifier.spec, verifier.endpoints, watched)
-    judge.not_before = verifier.judge.not_before
     verifier.courier = watched  # type: ignore[assignment]
-    verifier.judge = judge
+    verifier.judge = HeldDeliveryJudge.holding(verifier.judge, watched)
     return watched
 
 

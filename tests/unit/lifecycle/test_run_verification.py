@@ -100,7 +100,7 @@ class FlakyJournal:
 def test_deliveries_wait_while_the_journal_is_down_and_are_judged_once_it_is_back() -> None:
     inner = FlakyJournal()
     journal = WatchedJournal(inner)  # type: ignore[arg-type]
-    judge = HeldDeliveryJudge(SPEC, {}, journal)
+    judge = HeldDeliveryJudge.holding(OrderJudge(SPEC, {}), journal)
     order = OrderRecord(run_id="r", seq=0, order_id="o-0", planned_at=1.0, sent_at=1.0, api_status=201)
     long_after = 10_000.0
 
