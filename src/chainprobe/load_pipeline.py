@@ -14,7 +14,10 @@ report and exit codes. What it adds:
 
 Stops by itself: the shape ends; at the latest ``max_seconds`` after the start (default: the shape's
 duration plus a minute) the Locust processes stop, letting orders in flight finish. The verifier
-then finishes judging (each stage has its deadline) and the run is concluded.
+then finishes judging (each stage has its deadline) and the run is concluded. Stopped early as a
+canary is (``chainprobe.run_lifecycle``): Ctrl-C or SIGTERM, a verification that fails, or Locust
+processes that did not end normally stop the Locust processes, and the run is concluded as it stands,
+``incomplete`` with the reason.
 
 Example::
 
@@ -48,6 +51,8 @@ from chainprobe.pipeline import (
     verifier_for,
 )
 from chainprobe.preflight import check_before_sending
+from chainprobe.run_lifecycle import RunControl, RunStop, StopCause, StopSignals, grace_seconds
+from chainprobe.run_verification import judge_api_outcomes, verify_run
 from chainprobe.spec import load_spec
 from chainprobe.spec.http_url import check_http_url
 from chainprobe.spec.model import ProbeSpec
@@ -129,22 +134,43 @@ def run_load(
             grace=spec.deadlines.api + STOP_GRACE_S + 30.0,
         )
         progress = ProgressLine(shape.planned_orders)
+        control, grace = RunControl(), grace_seconds(spec)
 
         def on_verified(done: int, recorded: int) -> None:
             progress.sent = recorded
             progress.on_verified(done, recorded)
 
+        def sending() -> bool:
+            if control.stopped and drivers.running():
+                drivers.stop()  # a stopped run sends no more orders
+            return drivers.running()
+
         try:
             drivers.start()
-            verifier.verify(run.run_id, progress=on_verified, sending=drivers.running)
+            with StopSignals(control, say=say, run_id=run.run_id, grace_s=grace):
+                verify_run(
+                    verifier, run.run_id, control, grace_s=grace, progress=on_verified, sending=sending
+                )
+                if control.stopped:
+                    judge_api_outcomes(verifier, run.run_id)
         except BaseException:
             drivers.stop()
             raise
         ended = drivers.wait()
         progress.draw(final=True)
-        ledger.mark_run_sent(run.run_id)
+        if ended.failed is not None:
+            control.stop(RunStop(StopCause.INFRASTRUCTURE, f"load driver: {ended.failed}"))
+        if not control.stopped:
+            ledger.mark_run_sent(run.run_id)
         outcome = conclude(
-            run.run_id, spec, verifier, ledger, report_dir, publisher=publisher, metric_math=source
+            run.run_id,
+            spec,
+            verifier,
+            ledger,
+            report_dir,
+            publisher=publisher,
+            metric_math=source,
+            stop=control.cause,
         )
     summary = LoadSummary.build(
         shape=shape,

@@ -1,7 +1,10 @@
 """The composition root of a run: spec -> drive -> verify -> measure -> report, in that order.
 
 ``run_canary`` sends a canary's orders while the verifier judges them; ``finish_run`` verifies what a
-killed run left pending; ``report_run`` rebuilds a report from the ledger alone. With
+stopped or killed run left pending; ``report_run`` rebuilds a report from the ledger alone. Both
+``run_canary`` and ``finish_run`` run under the run lifecycle (``chainprobe.run_lifecycle``,
+``chainprobe.run_verification``): Ctrl-C, SIGTERM, a sender or verifier that fails, or infrastructure
+going down stop the run, which is then concluded as it stands (``RunOutcome.stop`` says why). With
 ``publish_metrics`` the concluded run is also published as CloudWatch custom metrics
 (``chainprobe.report.cloudwatch``), after its reports are written.
 
@@ -43,6 +46,16 @@ from chainprobe.report import RunReport, build_report, sli_for_spec, write_repor
 from chainprobe.report.cloudwatch import MetricPublisher, PublishedMetrics
 from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, summaries
 from chainprobe.report.writer import ReportFiles
+from chainprobe.run_lifecycle import (
+    RunControl,
+    RunStop,
+    StopSignals,
+    clean_up,
+    end_run,
+    grace_seconds,
+    stop_for,
+)
+from chainprobe.run_verification import judge_api_outcomes, verify_run, watch_courier
 from chainprobe.spec import load_spec
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.stacks import paths
@@ -57,13 +70,15 @@ class RunOutcome:
     """A concluded run: its report, the files written, and what publishing its metrics did.
 
     ``publish_error`` is one line when publishing was asked for and CloudWatch refused or could not be
-    reached (the report and its files are complete all the same).
+    reached (the report and its files are complete all the same). ``stop`` is what stopped the run
+    before it completed (``None`` when nothing did; the report says whether it is complete).
     """
 
     report: RunReport
     files: ReportFiles | None
     published: PublishedMetrics | None = None
     publish_error: str | None = None
+    stop: RunStop | None = None
 
 
 def open_ledger() -> Ledger:
@@ -101,7 +116,10 @@ class ProgressLine:
 
 
 def verifier_for(spec: ProbeSpec, target: Target, ledger: Ledger) -> RunVerifier:
-    return RunVerifier(spec=spec, endpoints=target.endpoints, clients=target.clients, ledger=ledger)
+    """The run's verifier, its courier journal watched (``chainprobe.run_verification``)."""
+    verifier = RunVerifier(spec=spec, endpoints=target.endpoints, clients=target.clients, ledger=ledger)
+    watch_courier(verifier)
+    return verifier
 
 
 def publisher_for(spec: ProbeSpec, target: Target, spec_path: str) -> MetricPublisher:
@@ -124,6 +142,8 @@ def run_canary(
     metric_math_wait: float | None = None,
     html: bool = False,
 ) -> RunOutcome:
+    """Sends and verifies a canary, then concludes it; a stopped run is concluded as it stands
+    (``RunOutcome.stop`` says why: ``chainprobe.run_lifecycle``)."""
     spec = load_spec(spec_path)
     target = target or resolve_target(say=say)
     publisher = publisher_for(spec, target, str(spec_path)) if publish_metrics else None
@@ -133,9 +153,6 @@ def run_canary(
         check_before_sending(spec, target, ledger_path=ledger.path, report_dir=report_dir, faults=asked)
         verifier = verifier_for(spec, target, ledger)
         verifier.prepare()
-        run = ledger.create_run(spec_path=str(spec_path), spec_name=spec.name, target=target.name)
-        say(f"run {run.run_id}: {count} orders at {rate:g}/s against {target.name}")
-        progress = ProgressLine(count)
         canary = Canary(
             spec=spec,
             endpoints=target.endpoints,
@@ -144,14 +161,26 @@ def run_canary(
             rate=rate,
             fault_plan=fault_plan,
         )
+        run = ledger.create_run(spec_path=str(spec_path), spec_name=spec.name, target=target.name)
+        say(f"run {run.run_id}: {count} orders at {rate:g}/s against {target.name}")
+        progress = ProgressLine(count)
+        control, grace = RunControl(), grace_seconds(spec)
         sender = threading.Thread(
-            target=canary.send, args=(run.run_id,), kwargs={"on_sent": progress.on_sent}
+            target=send_until_stopped, args=(canary, run.run_id, control, progress.on_sent), daemon=True
         )
-        sender.start()
-        try:
-            verifier.verify(run.run_id, progress=progress.on_verified, sending=sender.is_alive)
-        finally:
+        with StopSignals(control, say=say, run_id=run.run_id, grace_s=grace):
+            sender.start()
+            verify_run(
+                verifier,
+                run.run_id,
+                control,
+                grace_s=grace,
+                progress=progress.on_verified,
+                sending=sender.is_alive,
+            )
             sender.join()
+            if control.stopped:
+                judge_api_outcomes(verifier, run.run_id)
         progress.draw(final=True)
         faults = read_fault_summary(
             fault_plan,
@@ -170,25 +199,56 @@ def run_canary(
             metric_math=source,
             html=html,
             faults=faults,
+            stop=control.cause,
         )
 
 
+def send_until_stopped(
+    canary: Canary, run_id: str, control: RunControl, on_sent: Callable[[int], None]
+) -> None:
+    """The sender thread: sends the canary's orders until done or stopped; its error stops the run."""
+    try:
+        canary.send(run_id, on_sent=on_sent, stop=control.event)
+    except BaseException as error:
+        control.stop(stop_for(error))
+
+
 def finish_run(
-    *, run_id: str, report_dir: Path | None, say: Say, publish_metrics: bool = False, html: bool = False
+    *,
+    run_id: str,
+    report_dir: Path | None,
+    say: Say,
+    publish_metrics: bool = False,
+    html: bool = False,
+    metric_math: bool = True,
+    metric_math_wait: float | None = None,
 ) -> RunOutcome:
-    """Verifies what a killed run left pending, then reports it."""
+    """Verifies what a stopped or killed run left pending, then reports it (as it stands, when the
+    verification is stopped in turn)."""
     with open_ledger() as ledger:
         run = ledger.get_run(run_id)
         spec = load_spec(Path(run.spec_path))
         target = resolve_target(say=say, start_local=False)
         publisher = publisher_for(spec, target, run.spec_path) if publish_metrics else None
-        source = metric_math_source(spec, target, enabled=True, wait_s=None, say=say)
+        source = metric_math_source(spec, target, enabled=metric_math, wait_s=metric_math_wait, say=say)
         verifier = verifier_for(spec, target, ledger)
         pending = len(ledger.pending_orders(run_id))
         say(f"run {run_id}: {pending} of {len(ledger.orders(run_id))} orders still pending")
-        verifier.verify(run_id)
+        control, grace = RunControl(), grace_seconds(spec)
+        with StopSignals(control, say=say, run_id=run_id, grace_s=grace):
+            verify_run(verifier, run_id, control, grace_s=grace)
+            if control.stopped:
+                judge_api_outcomes(verifier, run_id)
         return conclude(
-            run_id, spec, verifier, ledger, report_dir, publisher=publisher, metric_math=source, html=html
+            run_id,
+            spec,
+            verifier,
+            ledger,
+            report_dir,
+            publisher=publisher,
+            metric_math=source,
+            html=html,
+            stop=control.cause,
         )
 
 
@@ -203,13 +263,20 @@ def conclude(
     metric_math: MetricMathSource | None = None,
     html: bool = False,
     faults: FaultSummary | None = None,
+    stop: RunStop | None = None,
 ) -> RunOutcome:
-    """Cleans up probe items, closes the run, reconciles it with the metric math (when a source is
-    given), writes its reports (``report.html`` too with ``html``), then publishes its metrics if asked."""
-    cleanup = verifier.clean_up_items(run_id)
-    ledger.mark_run_verified(run_id)
+    """Cleans up probe items, ends the run in the ledger (with its end reason when it is incomplete),
+    reconciles it with the metric math (when a source is given and the run is complete), writes its
+    reports (``report.html`` too with ``html``), then publishes its metrics if asked (a complete run's).
+
+    A stopped run (``stop``) is concluded as far as what stopped it allows: a clean-up or ledger write
+    that fails is skipped, the report is built from what the ledger holds."""
     run, orders = ledger.get_run(run_id), ledger.orders(run_id)
+    cleanup = clean_up(verifier, run_id, stop=stop, pending=any(order.pending for order in orders))
+    run = end_run(ledger, run, orders, stop)
     sli = sli_for_spec(orders, spec)
+    if run.end_reason is not None and metric_math is not None:
+        metric_math = MetricMathSource(skipped=f"the run is incomplete ({run.end_reason})")
     reads = metric_math is not None and metric_math.get_metric_data is not None
     neighbours = neighbour_orders(ledger, run) if reads else []
     summary, reconciliation = measure_metric_math(spec, run, orders, sli, metric_math, neighbours=neighbours)
@@ -226,16 +293,18 @@ def conclude(
     )
     files = write_reports(report, report_dir, html=html) if report_dir is not None else None
     if publisher is None:
-        return RunOutcome(report=report, files=files)
+        return RunOutcome(report=report, files=files, stop=stop)
+    if run.end_reason is not None:
+        return RunOutcome(report=report, files=files, stop=stop, publish_error="the run is incomplete")
     try:
         published = publisher.publish(report)
     except ClientError as e:
         error = e.response.get("Error", {})
         failed = f"AWS said {error.get('Code')}: {error.get('Message')}"
-        return RunOutcome(report=report, files=files, publish_error=failed)
+        return RunOutcome(report=report, files=files, publish_error=failed, stop=stop)
     except BotoCoreError as e:
-        return RunOutcome(report=report, files=files, publish_error=str(e))
-    return RunOutcome(report=report, files=files, published=published)
+        return RunOutcome(report=report, files=files, publish_error=str(e), stop=stop)
+    return RunOutcome(report=report, files=files, published=published, stop=stop)
 
 
 def report_run(*, run_id: str, report_dir: Path | None) -> RunOutcome:

@@ -25,6 +25,7 @@ MODULES = [
     "chainprobe.drive.load.context",
     "chainprobe.drive.load.loopback",
     "chainprobe.ledger.location",
+    "chainprobe.run_lifecycle",
     "chainprobe.measure.budget",
     "chainprobe.measure.fault_log",
     "chainprobe.measure.sli",

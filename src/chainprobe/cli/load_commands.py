@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from chainprobe.cli.exit_codes import ExitCode
-from chainprobe.cli.run_commands import add_publish_option, positive_float, report_dir
+from chainprobe.cli.run_commands import (
+    add_publish_option,
+    exit_code,
+    positive_float,
+    report_dir,
+    stopped_line,
+)
 from chainprobe.cli.stack_commands import say
 from chainprobe.load_pipeline import DEFAULT_SPEC, LoadOutcome, run_load
 from chainprobe.report import render_terminal
@@ -27,8 +33,9 @@ def non_negative_int(text: str) -> int:
 
 
 def finish_load(outcome: LoadOutcome) -> int:
-    """Prints the run's summary and the load's lines; exit 1 on a breached SLO, else 3 when the Locust
-    processes did not end normally or asked-for metrics were not published, else 0."""
+    """Prints the run's summary and the load's lines; the stop's exit code when the run was stopped
+    (Locust processes that did not end normally: 3); exit 1 on a breached SLO, else 3 when asked-for
+    metrics were not published, else 0."""
     run = outcome.run
     lines = [f"  {label:<{_WIDTH}}{text}" for label, text in outcome.summary.lines()]
     print(redact(render_terminal(run.report) + "\n".join(lines)), flush=True)
@@ -40,6 +47,9 @@ def finish_load(outcome: LoadOutcome) -> int:
         say(f"publishing metrics to CloudWatch failed: {run.publish_error}")
     if outcome.driver_failed is not None:
         say(outcome.driver_failed)
+    if run.stop is not None:
+        say(stopped_line(run))
+        return exit_code(run)
     if not run.report.gate.met:
         return ExitCode.SLO_BREACHED
     if outcome.driver_failed is not None or run.publish_error is not None:

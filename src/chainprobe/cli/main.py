@@ -27,6 +27,7 @@ from chainprobe.spec.exceptions import SpecError
 from chainprobe.spec.secrets import redact
 from chainprobe.stacks.exceptions import StackConfigError, StackError, ToolMissingError
 from chainprobe.target import TargetConfigError
+from chainprobe.verify.courier import CourierJournalError
 
 COMMAND_GROUPS = (
     stack_commands,
@@ -50,7 +51,8 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="chainprobe",
         description="End-to-end probes and SLO gates for a serverless request chain.",
-        epilog="exit codes: 0 SLO met, 1 SLO breached, 2 bad usage or config, 3 unreachable, 4 bug",
+        epilog="exit codes: 0 SLO met, 1 SLO breached, 2 bad usage or config, 3 unreachable, 4 bug, "
+        "130 stopped by the user (Ctrl-C, SIGTERM)",
     )
     parser.add_argument("--version", action="version", version=f"chainprobe {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
@@ -69,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:
-        return fail("interrupted", ExitCode.UNREACHABLE)
+        return fail("interrupted", ExitCode.INTERRUPTED)
     except (SpecError, TargetConfigError, RunNotFoundError, FaultMarkerError, ReportDirError) as e:
         return fail(str(e), ExitCode.USAGE)
     except (ShapeError, RemoteTargetError) as e:
@@ -80,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"ledger: {e}", ExitCode.USAGE)
     except (ToolMissingError, StackConfigError) as e:
         return fail(str(e), ExitCode.USAGE)
-    except StackError as e:
+    except (StackError, CourierJournalError) as e:
         return fail(str(e), ExitCode.UNREACHABLE)
     except NoCredentialsError:
         return fail("no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)", ExitCode.USAGE)

@@ -13,6 +13,7 @@ from chainprobe.drive.canary import FaultPlan
 from chainprobe.pipeline import RunOutcome, finish_run, report_run, run_canary
 from chainprobe.report import render_terminal, write_html
 from chainprobe.report.writer import ReportDirError, check_report_dir
+from chainprobe.run_lifecycle import StopCause
 from chainprobe.spec import load_spec
 from chainprobe.spec.secrets import redact
 from chainprobe.spec.template import render
@@ -76,18 +77,52 @@ def fault_name(text: str) -> str:
     return text
 
 
+# What stopped a run, as the exit code says it (``chainprobe.run_lifecycle``).
+STOP_EXIT = {
+    StopCause.INTERRUPTED: ExitCode.INTERRUPTED,
+    StopCause.LEDGER: ExitCode.USAGE,
+    StopCause.CONFIG: ExitCode.USAGE,
+    StopCause.INFRASTRUCTURE: ExitCode.UNREACHABLE,
+    StopCause.BUG: ExitCode.INTERNAL,
+}
+
+
+def exit_code(outcome: RunOutcome) -> ExitCode:
+    """What stopped the run, if anything did; else 1 on a breached SLO (an incomplete run's included),
+    else 3 when asked-for metrics were not published, else 0."""
+    if outcome.stop is not None:
+        return STOP_EXIT[outcome.stop.cause]
+    if not outcome.report.gate.met:
+        return ExitCode.SLO_BREACHED
+    return ExitCode.UNREACHABLE if outcome.publish_error is not None else ExitCode.OK
+
+
 def finish(outcome: RunOutcome) -> int:
-    """Prints the summary; exit 1 on a breached SLO, else 3 when asked-for metrics were not published."""
-    print(redact(render_terminal(outcome.report)), end="")
+    """Prints the summary (and, for a stopped run, one line saying why and how to finish it)."""
+    print(redact(render_terminal(outcome.report)), end="", flush=True)
     if outcome.files is not None:
         say(f"reports in {outcome.files.json.parent}")
     if outcome.published is not None:
         say(f"published {outcome.published.describe()}")
     if outcome.publish_error is not None:
         say(f"publishing metrics to CloudWatch failed: {outcome.publish_error}")
-    if not outcome.report.gate.met:
-        return ExitCode.SLO_BREACHED
-    return ExitCode.UNREACHABLE if outcome.publish_error is not None else ExitCode.OK
+    if outcome.stop is not None:
+        say(stopped_line(outcome))
+    return exit_code(outcome)
+
+
+def stopped_line(outcome: RunOutcome) -> str:
+    """``run r-… incomplete: interrupted (SIGINT); 7 orders sent: 5 good, 0 bad, 2 pending; …``."""
+    report, stop = outcome.report, outcome.stop
+    assert stop is not None
+    chain = report.sli.chain
+    counts = f"{report.sli.sent} orders sent: {chain.good} good, {chain.bad} bad, {chain.pending} pending"
+    if report.complete:
+        return f"run {report.run.run_id} stopped ({stop.reason}) after it completed; {counts}"
+    return (
+        f"run {report.run.run_id} incomplete: {stop.reason}; {counts}; "
+        f"finish it with 'chainprobe verify --run {report.run.run_id}'"
+    )
 
 
 def html_without_report_dir(args: argparse.Namespace) -> bool:
@@ -114,6 +149,8 @@ def run_canary_command(args: argparse.Namespace) -> int:
         html=args.html,
     )
     code = finish(outcome)
+    if outcome.stop is not None:  # what stopped the run says why it ended, before anything it found
+        return code
     return faults_never_fired(outcome) or code
 
 
@@ -137,6 +174,8 @@ def run_verify_command(args: argparse.Namespace) -> int:
         say=say,
         publish_metrics=args.publish_metrics,
         html=args.html,
+        metric_math=args.metric_math,
+        metric_math_wait=args.metric_math_wait,
     )
     return finish(outcome)
 
@@ -207,6 +246,22 @@ def add_publish_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_metric_math_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-metric-math",
+        dest="metric_math",
+        action="store_false",
+        help="do not read the spec's metric-math SLI from CloudWatch (nor wait for late metrics)",
+    )
+    parser.add_argument(
+        "--metric-math-wait",
+        type=positive_float,
+        metavar="SECONDS",
+        help="wait at most this long for late metrics "
+        "(default: $CHAINPROBE_METRIC_MATH_WAIT, else 90 locally, 300 on AWS)",
+    )
+
+
 def add_html_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--html",
@@ -236,26 +291,17 @@ def register(commands: Any) -> None:
         "--fault-every", type=positive_int, default=1, metavar="K", help="mark orders 0, K, 2K, … (default 1)"
     )
     add_publish_option(canary)
-    canary.add_argument(
-        "--no-metric-math",
-        dest="metric_math",
-        action="store_false",
-        help="do not read the spec's metric-math SLI from CloudWatch (nor wait for late metrics)",
-    )
-    canary.add_argument(
-        "--metric-math-wait",
-        type=positive_float,
-        metavar="SECONDS",
-        help="wait at most this long for late metrics "
-        "(default: $CHAINPROBE_METRIC_MATH_WAIT, else 90 locally, 300 on AWS)",
-    )
+    add_metric_math_options(canary)
     canary.set_defaults(handler=run_canary_command)
 
-    verify = commands.add_parser("verify", help="finish verifying a run that was interrupted")
+    verify = commands.add_parser(
+        "verify", help="finish verifying a run that was stopped, killed or interrupted"
+    )
     verify.add_argument("--run", required=True, help="run id (from the canary's output or report)")
     verify.add_argument("--report-dir", type=report_dir)
     add_html_flag(verify)
     add_publish_option(verify)
+    add_metric_math_options(verify)
     verify.set_defaults(handler=run_verify_command)
 
     report = commands.add_parser("report", help="print (and write) the report of a recorded run")

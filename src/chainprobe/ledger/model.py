@@ -100,7 +100,13 @@ class RunState(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Run:
-    """One canary or load run: which spec, against which target, when."""
+    """One canary or load run: which spec, against which target, when.
+
+    ``end_reason`` says why the run ended before it completed (``interrupted (SIGINT)``, ``infrastructure:
+    …``); ``None`` while it runs and once it completed. A run is complete when every order it meant to
+    send was sent (``state`` reached ``sent``) and every verdict is final; ``chainprobe verify --run``
+    finishes the verdicts, never the sending.
+    """
 
     run_id: str
     spec_path: str
@@ -109,6 +115,7 @@ class Run:
     started_at: float
     ended_at: float | None = None
     state: RunState = RunState.RUNNING
+    end_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

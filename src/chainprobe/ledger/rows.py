@@ -8,7 +8,7 @@ from chainprobe.ledger.model import FailureClass, OrderRecord, Run, RunState, Ve
 
 __all__ = ["ORDER_COLUMNS", "RUN_COLUMNS", "order_from_row", "run_from_row"]
 
-RUN_COLUMNS = "run_id, spec_path, spec_name, target, started_at, ended_at, state"
+RUN_COLUMNS = "run_id, spec_path, spec_name, target, started_at, ended_at, state, end_reason"
 ORDER_COLUMNS = (
     "run_id, seq, order_id, planned_at, sent_at, api_at, api_status, api_latency_ms, api_body, api_failure,"
     " dynamodb_at, event_at, courier_at, chain_verdict, chain_failure, delivery_verdict, delivery_failure,"
@@ -26,6 +26,7 @@ def run_from_row(row: sqlite3.Row) -> Run:
         started_at=row["started_at"],
         ended_at=row["ended_at"],
         state=RunState(row["state"]),
+        end_reason=row["end_reason"],
     )
 
 

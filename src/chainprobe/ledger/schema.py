@@ -1,4 +1,9 @@
-"""The ledger's SQLite schema and how a file is brought to it (``PRAGMA user_version``)."""
+"""The ledger's SQLite schema and how a file is brought to it (``PRAGMA user_version``).
+
+Versions: 1, runs and orders; 2 adds ``runs.end_reason`` (why a run ended before it completed, ``NULL``
+for a run that completed). A v1 file is migrated in place, in one transaction, the first time a newer
+chainprobe opens it; its runs keep ``end_reason`` ``NULL``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from chainprobe.ledger.exceptions import LedgerSchemaError
 
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -44,13 +49,34 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
 """
 
+_V1_TO_V2 = "ALTER TABLE runs ADD COLUMN end_reason TEXT;"
+
+# _STEPS[n] brings a file of version n to version n + 1 (0: a new, empty file).
+_STEPS = (_V1, _V1_TO_V2)
+
 
 def migrate(connection: sqlite3.Connection, *, source: str) -> None:
-    """Create the schema in a new file; refuse a file of a newer schema."""
-    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-    if version > SCHEMA_VERSION:
-        raise LedgerSchemaError(
-            f"{source}: ledger schema {version} is newer than this chainprobe's ({SCHEMA_VERSION})"
-        )
-    if version < SCHEMA_VERSION:
-        connection.executescript(f"BEGIN IMMEDIATE; {_V1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    """Create the schema in a new file, bring an older file to the current schema in place; refuse a
+    newer schema. One transaction, the version read inside it: a failed migration leaves the file as
+    it was, and of two processes opening an old file at once only the first migrates it."""
+    if _version(connection) == SCHEMA_VERSION:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = _version(connection)
+        if version > SCHEMA_VERSION:
+            raise LedgerSchemaError(
+                f"{source}: ledger schema {version} is newer than this chainprobe's ({SCHEMA_VERSION})"
+            )
+        for step in _STEPS[version:]:
+            for statement in filter(str.strip, step.split(";")):
+                connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])

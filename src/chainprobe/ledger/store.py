@@ -122,8 +122,8 @@ class Ledger:
         )
         try:
             self._write(
-                f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run.run_id, spec_path, spec_name, target, run.started_at, None, run.state.value),
+                f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (run.run_id, spec_path, spec_name, target, run.started_at, None, run.state.value, None),
             )
         except sqlite3.IntegrityError as error:
             raise RunExistsError(f"run {run.run_id} is already recorded") from error
@@ -153,6 +153,21 @@ class Ledger:
             run_id,
             "UPDATE runs SET state = ?, ended_at = ? WHERE run_id = ?",
             (RunState.VERIFIED.value, at, run_id),
+        )
+
+    def end_run(
+        self, run_id: str, *, end_reason: str | None, verified: bool, ended_at: float | None = None
+    ) -> None:
+        """The run ended, at ``ended_at`` (default now): ``end_reason`` says why when it ended before it
+        completed (``None``: it completed, which clears an earlier reason); ``verified`` when every
+        verdict is final (state ``verified``; otherwise the state is left as it is)."""
+        at = time.time() if ended_at is None else ended_at
+        state = "?" if verified else "state"
+        params: tuple[_SQL_PARAMS, ...] = (RunState.VERIFIED.value,) if verified else ()
+        self._update_run(
+            run_id,
+            f"UPDATE runs SET state = {state}, ended_at = ?, end_reason = ? WHERE run_id = ?",
+            (*params, at, end_reason, run_id),
         )
 
     # -- orders -----------------------------------------------------------------------------------

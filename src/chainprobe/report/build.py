@@ -54,7 +54,7 @@ def build_report(
         verified_stages=tuple(Stage(name) for name in spec.verified_stages()),
         orders=tuple(orders),
         sli=result,
-        gate=evaluate_gate(result, spec.slo),
+        gate=evaluate_gate(result, spec.slo, end_reason=run.end_reason),
         budgets=_budgets(result, spec.slo, _duration(run, orders), windows),
         worst_orders=tuple(worst_orders(orders)),
         metric_math=metric_math,

@@ -7,7 +7,9 @@ Rules, in order:
 - A small sample is judged the same way, but the result is marked ``inconclusive`` when the 95% Wilson
   interval straddles the objective, and the writers show the interval: the gate stays reproducible
   while the report says how much (or little) the verdict is worth.
-- The gate fails closed: any order still pending a verdict, or no order judged at all, fails it.
+- The gate fails closed: any order still pending a verdict, or no order judged at all, fails it; so
+  does a run that ended before it completed (``end_reason``: ``incomplete: <reason>``), whatever the
+  orders it sent say.
 - An objective with no data (latency with no good order, delivery with no delivery judged) is
   *not measured*, never "met" nor "breached"; a gating one fails the gate closed, with the reason
   "not measured" (a run with no good order has already breached availability).
@@ -27,10 +29,11 @@ from chainprobe.spec.model import DeliveryObjective, LatencyObjective, SloSpec
 __all__ = ["evaluate_gate"]
 
 
-def evaluate_gate(sli: SliResult, slo: SloSpec | None) -> SloGate:
-    """Judge ``sli`` against ``slo`` (``None``: every judged order must be good)."""
+def evaluate_gate(sli: SliResult, slo: SloSpec | None, *, end_reason: str | None = None) -> SloGate:
+    """Judge ``sli`` against ``slo`` (``None``: every judged order must be good); ``end_reason`` is why
+    the run ended before it completed (``None``: it did not)."""
     objectives = _objectives(sli, slo)
-    incomplete = _completeness(sli, slo)
+    incomplete = ([f"incomplete: {end_reason}"] if end_reason is not None else []) + _completeness(sli, slo)
     reasons = [_reason(item) for item in objectives if item.gating and not item.met] + incomplete
     return SloGate(
         met=not reasons,

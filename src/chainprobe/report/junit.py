@@ -49,7 +49,10 @@ def _properties(report: RunReport) -> ET.Element:
         "target": report.run.target,
         "spec_path": report.run.spec_path,
         "slo_met": str(report.gate.met).lower(),
+        "complete": str(report.complete).lower(),
     }
+    if report.run.end_reason is not None:
+        values["end_reason"] = report.run.end_reason
     for name, value in values.items():
         ET.SubElement(properties, "property", name=name, value=value)
     return properties

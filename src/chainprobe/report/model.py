@@ -12,10 +12,13 @@ up, ``removed``, ``not_found``, ``failed``; ``null`` when the spec asks for none
 ``faults`` only for a run that asked for faults (``chainprobe.measure.fault_log``: per fault the orders
 marked, those the fault log names and its entries for them, and the findings).
 ``orders.sent`` counts the orders that were sent (``good + bad + pending``); ``orders.not_sent`` those
-planned but never sent (a run stopped in between), which are in no SLI. Times are ISO 8601 UTC, latencies
-and lags milliseconds (3 decimals), availabilities fractions (6 decimals). Each ``sli.stage_lag_ms.<stage>``
-says what it measures: ``measures`` (``"seen by the verifier at"``), ``source`` and ``upper_bound`` (true
-for DynamoDB: the verifier's first read of the item, not the chain's write).
+planned but never sent (a run stopped in between), which are in no SLI. ``complete`` is false for a run
+that has not completed — stopped before every order was sent or judged (``end_reason`` says why:
+``interrupted (SIGINT)``, ``infrastructure: …``), or still in flight — and then ``slo.met`` is false.
+Times are ISO 8601 UTC, latencies and lags milliseconds (3 decimals), availabilities fractions (6
+decimals). Each ``sli.stage_lag_ms.<stage>`` says what it measures: ``measures`` (``"seen by the verifier
+at"``), ``source`` and ``upper_bound`` (true for DynamoDB: the verifier's first read of the item, not the
+chain's write).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chainprobe.ledger.model import OrderRecord, Run, Stage
+from chainprobe.ledger.model import OrderRecord, Run, RunState, Stage
 from chainprobe.measure.budget import BurnRateTier, RunBurn
 from chainprobe.measure.fault_log import FaultSummary
 from chainprobe.measure.sli import STAGE_LAGS, AvailabilitySli, Distribution, Interval, SliResult
@@ -122,6 +125,11 @@ class RunReport:
     faults: FaultSummary | None = None  # a canary run with --fault: the faults asked for against the log
 
     @property
+    def complete(self) -> bool:
+        """Whether the run completed: every order it meant to send sent, every verdict final."""
+        return self.run.state is RunState.VERIFIED and self.run.end_reason is None
+
+    @property
     def duration_s(self) -> float | None:
         """Seconds from start to end of the run (``None`` while it has not ended)."""
         return None if self.run.ended_at is None else self.run.ended_at - self.run.started_at
@@ -134,6 +142,8 @@ class RunReport:
             "spec": {"name": self.run.spec_name, "path": self.run.spec_path},
             "target": self.run.target,
             "state": self.run.state.value,
+            "complete": self.complete,
+            "end_reason": self.run.end_reason,
             "started_at": iso_utc(self.run.started_at),
             "ended_at": iso_utc(self.run.ended_at) if self.run.ended_at is not None else None,
             "duration_s": _round(self.duration_s, 3),

@@ -43,7 +43,9 @@ class SliRow:
 
 
 def verdict_word(report: RunReport) -> str:
-    """``'SLO met'`` or ``'SLO breached'``."""
+    """``'SLO met'``, ``'SLO breached'``, or ``'incomplete'`` for a run that ended before it completed."""
+    if report.run.end_reason is not None:
+        return "incomplete"
     return "SLO met" if report.gate.met else "SLO breached"
 
 

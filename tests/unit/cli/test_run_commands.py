@@ -36,6 +36,7 @@ def one_order_run(ledger: Ledger, *, good: bool) -> str:
     run = ledger.create_run(spec_path="shop.yaml", spec_name="shop", target="local", started_at=100.0)
     ledger.plan_order(run.run_id, seq=0, order_id=f"o-{run.run_id}", planned_at=100.0)
     ledger.record_api_answer(run.run_id, 0, sent_at=100.0, status=201 if good else 502, latency_ms=80.0)
+    ledger.mark_run_sent(run.run_id)
     outcome = (
         OrderOutcome(seq=0, chain_verdict=Verdict.GOOD)
         if good

@@ -15,7 +15,7 @@ from report_inputs import GOLDEN, load_case
 
 from chainprobe.report import build_report, render_terminal, write_reports
 
-CASES = ("breached", "met", "pending", "not_sent")
+CASES = ("breached", "met", "pending", "not_sent", "interrupted")
 UPDATE = os.environ.get("CHAINPROBE_UPDATE_GOLDEN") == "1"
 
 
