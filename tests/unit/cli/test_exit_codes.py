@@ -10,15 +10,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from chainprobe import pipeline
 from chainprobe.cli import load_commands
 from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.cli.main import main
-from chainprobe.drive.load import DriverError, LoadSummary, load_shapes
+from chainprobe.drive.canary import FaultMarkerError
+from chainprobe.drive.load import DriverError, LoadSummary, RemoteTargetError, ShapeError, load_shapes
 from chainprobe.ledger import FailureClass, Ledger, OrderOutcome, Verdict
+from chainprobe.ledger.exceptions import LedgerBusyError
 from chainprobe.load_pipeline import LoadOutcome
 from chainprobe.pipeline import RunOutcome, report_run
+from chainprobe.spec.exceptions import SpecError
+from chainprobe.stacks.exceptions import ServerStartError, ToolMissingError
+from chainprobe.target import TargetConfigError
 
 SPEC_TEXT = """
 name: shop
@@ -181,3 +187,44 @@ def test_a_locust_driver_that_ended_badly_is_3_unless_the_slo_breached(
 
     assert main(["load", "--shape", "arrival-ramp"]) == code
     assert "the Locust worker 2 was lost" in capsys.readouterr().err
+
+
+# -- what each kind of error becomes, raised inside a command ------------------------------------
+
+ERRORS = [
+    (SpecError("expected a number", source="shop.yaml", field="deadlines.api"), ExitCode.USAGE),
+    (TargetConfigError("no table Orders"), ExitCode.USAGE),
+    (FaultMarkerError("no send.fault_marker_path"), ExitCode.USAGE),
+    (ShapeError("no shape named x"), ExitCode.USAGE),
+    (RemoteTargetError("not loopback"), ExitCode.USAGE),
+    (LedgerBusyError("locked"), ExitCode.USAGE),
+    (ToolMissingError("java is missing"), ExitCode.USAGE),
+    (NoCredentialsError(), ExitCode.USAGE),
+    (DriverError("the Locust master exited at start"), ExitCode.UNREACHABLE),
+    (ServerStartError("LocalStack did not start"), ExitCode.UNREACHABLE),
+    (ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "Query"), ExitCode.UNREACHABLE),
+    (EndpointConnectionError(endpoint_url="http://127.0.0.1:4566"), ExitCode.UNREACHABLE),
+    (RuntimeError("a bug"), ExitCode.INTERNAL),
+    (KeyError("a bug"), ExitCode.INTERNAL),
+    (ValueError("a bug"), ExitCode.INTERNAL),
+]
+
+
+@pytest.mark.parametrize(("error", "code"), ERRORS, ids=[type(error).__name__ for error, _ in ERRORS])
+def test_what_an_error_inside_a_command_exits_with(
+    error: Exception,
+    code: ExitCode,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run_id = recorded_run(tmp_path, monkeypatch, bad=3)  # a breached run: no error may come out as 1
+
+    def raises(**_: object) -> object:
+        raise error
+
+    monkeypatch.setattr(pipeline, "build_report", raises)
+
+    assert main(["report", "--run", run_id]) == code
+    err = capsys.readouterr().err
+    assert err.startswith("chainprobe: ") and len(err.splitlines()) == 1 and "Traceback" not in err
