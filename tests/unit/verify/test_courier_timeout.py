@@ -137,8 +137,12 @@ class Journal:
     url: str = ""
 
 
-def journal_entry(order_id: str, at: float, *, total_ms: int, fault: str | None = None) -> dict[str, Any]:
-    """A call WireMock logged: it answered 200 (or, with ``fault``, dropped the connection)."""
+def journal_entry(
+    order_id: str, at: float, *, total_ms: int | None, fault: str | None = None, added_delay_ms: int = 0
+) -> dict[str, Any]:
+    """A call WireMock logged: it answered 200 (or, with ``fault``, dropped the connection). With
+    ``total_ms`` None the timing is what WireMock 3.13 logs when the caller hung up before a delayed
+    answer went out: ``{"addedDelay": …, "processTime": 0}``, no ``totalTime`` (seen on a real stub)."""
     definition: dict[str, Any] = {"status": 200}
     if fault is not None:
         definition["fault"] = fault
@@ -153,7 +157,9 @@ def journal_entry(order_id: str, at: float, *, total_ms: int, fault: str | None 
         },
         "responseDefinition": definition,
         "response": {"status": 200, "headers": {}},
-        "timing": {"totalTime": total_ms, "serveTime": total_ms},
+        "timing": {"totalTime": total_ms, "serveTime": total_ms}
+        if total_ms is not None
+        else {"addedDelay": added_delay_ms, "processTime": 0},
         "wasMatched": True,
     }
 
@@ -183,10 +189,10 @@ def journal() -> Iterator[Journal]:
     server.server_close()
 
 
-def verified(journal: Journal, tmp_path: Path, *, total_ms: int, fault: str | None = None) -> OrderRecord:
+def verified(journal: Journal, tmp_path: Path, **call: Any) -> OrderRecord:
     """One order answered 201, sent 25 s ago (its delivery deadline passed), with one courier call."""
     sent_at = time.time() - 25
-    journal.entries.append(journal_entry("o-1", sent_at + 1, total_ms=total_ms, fault=fault))
+    journal.entries.append(journal_entry("o-1", sent_at + 1, **call))
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
         run_id = ledger.create_run(spec_path="shop.yaml", spec_name="shop", target="test").run_id
         ledger.plan_order(run_id, seq=0, order_id="o-1", planned_at=sent_at)
@@ -217,5 +223,11 @@ def test_the_verifier_fails_an_answer_after_the_callers_timeout(journal: Journal
 
 def test_the_verifier_fails_a_connection_reset(journal: Journal, tmp_path: Path) -> None:
     order = verified(journal, tmp_path, total_ms=5, fault="CONNECTION_RESET_BY_PEER")
+    assert (order.delivery_verdict, order.delivery_failure) == (Verdict.BAD, FailureClass.COURIER_FAILED)
+    assert order.courier_at is None
+
+
+def test_the_verifier_fails_an_answer_the_caller_hung_up_on(journal: Journal, tmp_path: Path) -> None:
+    order = verified(journal, tmp_path, total_ms=None, added_delay_ms=6000)
     assert (order.delivery_verdict, order.delivery_failure) == (Verdict.BAD, FailureClass.COURIER_FAILED)
     assert order.courier_at is None
