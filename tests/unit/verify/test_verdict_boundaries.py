@@ -84,3 +84,44 @@ def test_a_delivery_at_its_deadline(called: float, expected: tuple[Verdict, Fail
 def test_an_event_recorded_at_its_deadline_by_an_earlier_verifier_is_on_time() -> None:
     outcome = OrderJudge(SPEC, {}).judge(answered(event_at=T0 + 10.0), Evidence(), T0 + LATE)
     assert outcome is not None and outcome.chain_verdict is Verdict.GOOD
+
+
+@pytest.mark.parametrize(
+    ("courier_at", "expected"),
+    [(T0 + 20.0, (Verdict.GOOD, None)), (T0 + 20.001, (Verdict.BAD, FailureClass.COURIER_MISSING))],
+    ids=["at-deadline", "just-past"],
+)
+def test_a_delivery_recorded_by_an_earlier_verifier_at_its_deadline(
+    courier_at: float, expected: tuple[Verdict, FailureClass | None]
+) -> None:
+    record = answered(
+        event_at=T0 + 1, chain_verdict=Verdict.GOOD, delivery_verdict=Verdict.PENDING, courier_at=courier_at
+    )
+    outcome = OrderJudge(SPEC, {}).judge(record, Evidence(), T0 + LATE)
+    assert outcome is not None
+    assert (outcome.delivery_verdict, outcome.delivery_failure) == expected
+
+
+def test_the_details_say_how_late_or_what_is_missing() -> None:
+    judge = OrderJudge(SPEC, {})
+    late = judge.judge(answered(), Evidence(event_times=[T0 + 10.5]), T0 + LATE)
+    assert late is not None and late.details == "the event came 0.5 s after the deadline"
+    record = answered(event_at=T0 + 1, chain_verdict=Verdict.GOOD, delivery_verdict=Verdict.PENDING)
+    missing = judge.judge(record, Evidence(), T0 + LATE)
+    assert missing is not None and missing.details == "the courier was not called by the deadline"
+    unanswered = answered(api_at=None, api_status=None, api_latency_ms=None, api_body=None)
+    timeout = judge.judge(unanswered, Evidence(), T0 + LATE)
+    assert timeout is not None and timeout.details == "no answer recorded and no trace downstream"
+
+
+ITEM_ONLY = Evidence(item={"orderId": "o-1"})
+EVENT_ONLY = Evidence(event_times=[T0 + 1])
+COURIER_ONLY = Evidence(courier_calls=[CourierCall(order_id="o-1", status=200, at=T0 + 3)])
+
+
+@pytest.mark.parametrize("evidence", [ITEM_ONLY, EVENT_ONLY, COURIER_ONLY], ids=["item", "event", "courier"])
+def test_one_trace_downstream_is_enough_to_not_be_an_api_timeout(evidence: Evidence) -> None:
+    """Sent, no answer recorded (the harness lost it), but one later stage saw the order: it was answered."""
+    unanswered = answered(api_at=None, api_status=None, api_latency_ms=None, api_body=None)
+    outcome = OrderJudge(SPEC, {}).judge(unanswered, evidence, T0 + LATE)
+    assert outcome is not None and outcome.chain_failure is not FailureClass.API_TIMEOUT
