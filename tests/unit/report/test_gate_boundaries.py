@@ -4,6 +4,8 @@ pending nor when they failed (a gating one does both)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chainprobe.ledger import FailureClass, OrderRecord, Verdict
@@ -67,3 +69,30 @@ def test_a_delivery_objective_gates_only_when_it_says_so(delivery: Verdict, gate
     orders = [good(i, delivery=delivery) for i in range(10)]
     result = evaluate_gate(compute_sli(orders, latency_threshold_ms=800.0), slo(gate=gate))
     assert result.met is met
+
+
+def test_a_perfect_run_without_slo_is_conclusive() -> None:
+    """Without an SLO every order must be good: the target is 1.0, which no interval can straddle."""
+    gate = evaluate_gate(compute_sli([good(i) for i in range(5)]), None)
+    (availability,) = gate.objectives
+    assert (availability.met, availability.inconclusive) == (True, False)
+
+
+def test_a_p100_latency_objective_is_conclusive() -> None:
+    spec = parse_spec(
+        SPEC_TEXT.replace("percentile: 95", "percentile: 100").replace("GATE", "true"), source="shop.yaml"
+    )
+    assert spec.slo is not None
+    gate = evaluate_gate(compute_sli([good(i) for i in range(5)], latency_threshold_ms=800.0), spec.slo)
+    latency = gate.objective("latency")
+    assert latency is not None and (latency.met, latency.inconclusive) == (True, False)
+
+
+def test_a_delivery_objective_with_nothing_delivered_says_so() -> None:
+    orders = [replace(good(i), delivery_verdict=None) for i in range(3)]
+    gate = evaluate_gate(compute_sli(orders, latency_threshold_ms=800.0), slo())
+    delivery = gate.objective("delivery")
+    assert delivery is not None
+    assert (delivery.actual, delivery.met, delivery.inconclusive) == (None, False, False)
+    assert delivery.description == "delivered within 30 s >= 90.00%"
+    assert "delivery: nothing measured (delivered within 30 s >= 90.00%)" in gate.reasons
