@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from chainprobe.ledger import OrderRecord, Verdict
+from chainprobe.ledger import FailureClass, OrderRecord, Verdict
 from chainprobe.measure.sli import compute_sli, wilson_interval
 
 
@@ -71,3 +71,24 @@ def test_the_wilson_interval_by_hand(good_count: int, total: int, low: float, hi
     assert interval is not None
     assert (interval.low, interval.high) == (pytest.approx(low, abs=1e-6), pytest.approx(high, abs=1e-6))
     assert interval.contains(good_count / total)
+
+
+def test_verdicted_orders_are_the_good_and_the_bad_not_the_pending() -> None:
+    orders = [good(0, 100.0), good(1, 100.0)]
+    orders.append(
+        OrderRecord(run_id="r", seq=2, order_id="o-2", planned_at=100.0, chain_verdict=Verdict.PENDING)
+    )
+    orders.append(
+        OrderRecord(
+            run_id="r",
+            seq=3,
+            order_id="o-3",
+            planned_at=100.0,
+            sent_at=100.0,
+            api_status=500,
+            chain_verdict=Verdict.BAD,
+            chain_failure=FailureClass.HTTP_5XX,
+        )
+    )
+    chain = compute_sli(orders).chain
+    assert (chain.good, chain.bad, chain.pending, chain.verdicted) == (2, 1, 1, 3)

@@ -138,7 +138,13 @@ class Journal:
 
 
 def journal_entry(
-    order_id: str, at: float, *, total_ms: int | None, fault: str | None = None, added_delay_ms: int = 0
+    order_id: str,
+    at: float,
+    *,
+    total_ms: int | None,
+    fault: str | None = None,
+    added_delay_ms: int = 0,
+    process_ms: int = 0,
 ) -> dict[str, Any]:
     """A call WireMock logged: it answered 200 (or, with ``fault``, dropped the connection). With
     ``total_ms`` None the timing is what WireMock 3.13 logs when the caller hung up before a delayed
@@ -159,7 +165,7 @@ def journal_entry(
         "response": {"status": 200, "headers": {}},
         "timing": {"totalTime": total_ms, "serveTime": total_ms}
         if total_ms is not None
-        else {"addedDelay": added_delay_ms, "processTime": 0},
+        else {"addedDelay": added_delay_ms, "processTime": process_ms},
         "wasMatched": True,
     }
 
@@ -227,7 +233,11 @@ def test_the_verifier_fails_a_connection_reset(journal: Journal, tmp_path: Path)
     assert order.courier_at is None
 
 
-def test_the_verifier_fails_an_answer_the_caller_hung_up_on(journal: Journal, tmp_path: Path) -> None:
-    order = verified(journal, tmp_path, total_ms=None, added_delay_ms=6000)
+@pytest.mark.parametrize(("added_delay_ms", "process_ms"), [(6000, 0), (1900, 200)])
+def test_the_verifier_fails_an_answer_the_caller_hung_up_on(
+    journal: Journal, tmp_path: Path, added_delay_ms: int, process_ms: int
+) -> None:
+    """No totalTime yet: the delay added plus the time to process is how long the caller waited at least."""
+    order = verified(journal, tmp_path, total_ms=None, added_delay_ms=added_delay_ms, process_ms=process_ms)
     assert (order.delivery_verdict, order.delivery_failure) == (Verdict.BAD, FailureClass.COURIER_FAILED)
     assert order.courier_at is None
