@@ -241,3 +241,12 @@ def test_the_verifier_fails_an_answer_the_caller_hung_up_on(
     order = verified(journal, tmp_path, total_ms=None, added_delay_ms=added_delay_ms, process_ms=process_ms)
     assert (order.delivery_verdict, order.delivery_failure) == (Verdict.BAD, FailureClass.COURIER_FAILED)
     assert order.courier_at is None
+
+
+def test_the_delivery_is_recorded_at_the_first_good_call(journal: Journal, tmp_path: Path) -> None:
+    """A retry after a good call (a lost answer) does not move the delivery later."""
+    sent_at = time.time() - 25
+    journal.entries.append(journal_entry("o-1", sent_at + 3, total_ms=40))
+    order = verified(journal, tmp_path, total_ms=40)  # its call at sent_at + 1
+    assert order.delivery_verdict is Verdict.GOOD
+    assert order.courier_at is not None and order.courier_at == pytest.approx(sent_at + 1, abs=0.5)
