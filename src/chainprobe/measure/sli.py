@@ -237,7 +237,10 @@ def wilson_interval(good: int, total: int, confidence: float = 0.95) -> Interval
     denominator = 1 + z2 / total
     centre = (p + z2 / (2 * total)) / denominator
     half = z / denominator * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total))
-    return Interval(low=max(0.0, centre - half), high=min(1.0, centre + half), confidence=confidence)
+    # The ends are exact: rounding must not lift 0 of n above 0 (the interval would not contain 0).
+    low = 0.0 if good == 0 else max(0.0, centre - half)
+    high = 1.0 if good == total else min(1.0, centre + half)
+    return Interval(low=low, high=high, confidence=confidence)
 
 
 def _rank(ordered: Sequence[float], q: float) -> float:
