@@ -93,6 +93,6 @@ def test_a_delivery_objective_with_nothing_delivered_says_so() -> None:
     gate = evaluate_gate(compute_sli(orders, latency_threshold_ms=800.0), slo())
     delivery = gate.objective("delivery")
     assert delivery is not None
-    assert (delivery.actual, delivery.met, delivery.measured) == (None, None, False)
+    assert (delivery.actual, delivery.measured) == (None, False)
     assert delivery.description == "delivered within 30 s >= 90.00%"
     assert "delivery: not measured (delivered within 30 s >= 90.00%)" in gate.reasons
