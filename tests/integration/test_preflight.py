@@ -16,7 +16,8 @@ import pytest
 
 from chainprobe.ledger.store import Ledger
 from chainprobe.stacks.local.fault_names import FAULT_NAMES
-from chainprobe.verify.capture import PREFIX, paginate
+from chainprobe.verify.capture import PREFIX
+from chainprobe.verify.capture_cleanup import paginate
 from tests.integration.conftest import RunningStack
 from tests.integration.spec_variants import Spec, spec_variant
 from tests.integration.test_canary import SPEC, chainprobe
