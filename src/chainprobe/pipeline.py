@@ -200,6 +200,7 @@ def conclude(
         metric_math=summary,
         reconciliation=reconciliation,
         capture=verifier.tally,
+        settle=verifier.settle,
     )
     files = write_reports(report, report_dir, html=html) if report_dir is not None else None
     if publisher is None:

@@ -24,6 +24,7 @@ from chainprobe.measure.sli import AvailabilitySli, SliResult, compute_sli
 from chainprobe.report.gate import evaluate_gate
 from chainprobe.report.model import BudgetSummary, MetricMathSummary, ReconciliationSummary, RunReport
 from chainprobe.spec.model import ProbeSpec, SloSpec
+from chainprobe.verify.settle import SettleTally
 from chainprobe.verify.tally import CaptureTally
 
 __all__ = ["WORST_ORDERS", "build_report", "sli_for_spec", "worst_orders"]
@@ -41,6 +42,7 @@ def build_report(
     reconciliation: ReconciliationSummary | None = None,
     windows: BurnRateWindows | None = None,
     capture: CaptureTally | None = None,
+    settle: SettleTally | None = None,
 ) -> RunReport:
     """The report of ``run``; ``sli`` defaults to ``sli_for_spec(orders, spec)``, ``windows`` to the
     shipped burn-rate windows of the spec's SLO period (no tiers when none ship for it)."""
@@ -56,6 +58,7 @@ def build_report(
         metric_math=metric_math,
         reconciliation=reconciliation,
         capture=capture,
+        settle=settle,
     )
 
 

@@ -6,7 +6,9 @@ SLI and the reconciliation between the two. Writers (JSON, JUnit, Markdown, HTML
 ``metric_math.availability``, ``reconciliation.gap``, ``reconciliation.by_class`` (their other fields,
 ``metric_math.complete|window|periods`` among them, in ``chainprobe.report.metric_math``); plus the
 delivery SLO, confidence intervals, per-stage lags, budget and burn, the worst orders, and ``capture``:
-what the verifier found in the capture queue that was not the run's (``null`` when no verifier ran).
+what the verifier found in the capture queue that was not the run's (``null`` when no verifier ran),
+and ``settle``: the settle windows (seconds) and how long verdicts waited for them (absent when no
+verifier ran).
 ``orders.sent`` counts the orders that were sent (``good + bad + pending``); ``orders.not_sent`` those
 planned but never sent (a run stopped in between), which are in no SLI. Times are ISO 8601 UTC, latencies
 and lags milliseconds (3 decimals), availabilities fractions (6 decimals).
@@ -22,6 +24,7 @@ from chainprobe.measure.budget import BurnRateTier, RunBurn
 from chainprobe.measure.sli import AvailabilitySli, Distribution, Interval, SliResult
 from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, empty_reconciliation_dict
 from chainprobe.report.timefmt import iso_utc
+from chainprobe.verify.settle import SettleTally
 from chainprobe.verify.tally import CaptureTally
 
 __all__ = [
@@ -103,6 +106,7 @@ class RunReport:
     metric_math: MetricMathSummary | None = None
     reconciliation: ReconciliationSummary | None = None
     capture: CaptureTally | None = None
+    settle: SettleTally | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -111,7 +115,7 @@ class RunReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (see the module docstring for the fields)."""
-        return {
+        report = {
             "schema": REPORT_SCHEMA,
             "run_id": self.run.run_id,
             "spec": {"name": self.run.spec_name, "path": self.run.spec_path},
@@ -133,6 +137,9 @@ class RunReport:
             "worst_orders": [_order_dict(order) for order in self.worst_orders],
             "capture": self.capture.to_dict() if self.capture is not None else None,
         }
+        if self.settle is not None:
+            report["settle"] = self.settle.to_dict()
+        return report
 
     def _orders_dict(self) -> dict[str, Any]:
         chain = self.sli.chain

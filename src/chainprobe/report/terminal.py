@@ -46,6 +46,8 @@ def render_terminal(report: RunReport) -> str:
         lines.append(_line("reconcile", gap_text(report.reconciliation.gap)))
     if report.capture is not None and (foreign := report.capture.describe()) is not None:
         lines.append(_line("captured", foreign))
+    if report.settle is not None:
+        lines.append(_line("settle", report.settle.describe()))
     lines.extend(_line("why", reason) for reason in report.gate.incomplete)
     return "\n".join(lines) + "\n"
 

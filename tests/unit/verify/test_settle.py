@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from chainprobe.ledger import FailureClass, OrderRecord, Verdict
-from chainprobe.spec import ProbeSpec, SettleWindows, parse_spec
+from chainprobe.spec import ProbeSpec, SettleWindows, SpecError, parse_spec
 from chainprobe.verify.courier import CourierCall
 from chainprobe.verify.settle import SettleTally
 from chainprobe.verify.verdict import Evidence, OrderJudge, Settling
@@ -265,8 +265,6 @@ def test_an_unverified_stage_has_no_window() -> None:
 
 @pytest.mark.parametrize("value", ["-1", "3601", "soon", "true"])
 def test_a_bad_window_is_refused(value: str) -> None:
-    from chainprobe.spec import SpecError
-
     text = WINDOWED.replace(
         "  order_id_path: detail.orderId\n", f"  order_id_path: detail.orderId\n  settle_seconds: {value}\n"
     )
