@@ -151,9 +151,11 @@ class OrderJudge:
     ) -> StageFailure | Verdict | Settling | None:
         """None when one event was delivered by the deadline and the settle window has closed; else the
         failure, ``Settling`` (good so far) or pending."""
-        # The ledger remembers an event seen by an earlier (perhaps killed) verifier.
-        remembered = [record.event_at] if record.event_at is not None else []
-        delivered = sorted(evidence.event_times or remembered)
+        # The ledger remembers the first event an earlier (perhaps killed) verifier saw; this one may see
+        # it again (a message not deleted before the kill), or only a later one.
+        first = record.event_at
+        remembered = [first] if first is not None and first not in evidence.event_times else []
+        delivered = sorted([*evidence.event_times, *remembered])
         window = self.windows.event or 0.0
         end = self.window_end(record, window, now)
         within = [at for at in delivered if at <= end]

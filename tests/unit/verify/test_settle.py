@@ -85,6 +85,20 @@ CASES = [
         12.0,
         (G, None, P, None),
     ),
+    Case(
+        "after a restart: the ledger's event, then another",
+        record(event_at=T0 + 1),
+        events(5.0),
+        6.0,
+        (B, FC.EVENT_DUPLICATE, None, None),
+    ),
+    Case(
+        "after a restart: the ledger's event again",
+        record(event_at=T0 + 1),
+        events(1.0),
+        12.0,
+        (G, None, P, None),
+    ),
     Case("opted out (0): good at once", record(), events(0.5), 1.0, (G, None, P, None), spec=OPTED_OUT),
     Case(
         "opted out (0): a duplicate seen counts",
