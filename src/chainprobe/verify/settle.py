@@ -10,7 +10,7 @@ Example::
     tally = SettleTally(windows=spec.settle_windows())
     tally.ready("o-1", now=101.0)      # could be final now, held by a window
     tally.final("o-1", now=110.5)      # final: waited 9.5 s
-    tally.to_dict()  # {"windows": {"event": 10.0, "courier": 30.0}, "waited": 1, "wait_s": {...}}
+    tally.to_dict()  # {"windows_s": {"event": 10.0, "courier": 30.0}, "waited": 1, "wait_s": {...}}
 """
 
 from __future__ import annotations
