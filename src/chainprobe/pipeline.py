@@ -290,6 +290,7 @@ def conclude(
         capture=verifier.tally,
         cleanup=cleanup,
         faults=faults,
+        settle=verifier.settle,
     )
     files = write_reports(report, report_dir, html=html) if report_dir is not None else None
     if publisher is None:

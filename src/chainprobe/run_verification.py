@@ -25,7 +25,7 @@ from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.template import Scalar
 from chainprobe.verify.courier import CourierCall, CourierJournal, CourierJournalError
 from chainprobe.verify.run_verifier import RunVerifier
-from chainprobe.verify.verdict import Evidence, OrderJudge, StageFailure, judge_api, parse_body
+from chainprobe.verify.verdict import Evidence, OrderJudge, Settling, StageFailure, judge_api, parse_body
 
 __all__ = ["HeldDeliveryJudge", "WatchedJournal", "judge_api_outcomes", "verify_run"]
 
@@ -69,7 +69,9 @@ class HeldDeliveryJudge(OrderJudge):
         held.journal = journal
         return held
 
-    def delivery(self, record: OrderRecord, evidence: Evidence, now: float) -> StageFailure | Verdict:
+    def delivery(
+        self, record: OrderRecord, evidence: Evidence, now: float
+    ) -> StageFailure | Verdict | Settling:
         if self.journal.failure is not None:
             return Verdict.PENDING
         return super().delivery(record, evidence, now)

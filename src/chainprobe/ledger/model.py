@@ -38,7 +38,14 @@ class Stage(StrEnum):
 
 
 class FailureClass(StrEnum):
-    """Why an order is bad; ``stage`` says which stage it fails."""
+    """Why an order is bad; ``stage`` says which stage it fails.
+
+    The "must not happen" classes are found within a settle window (``ProbeSpec.settle_windows``):
+    ``event_duplicate`` (a second distinct event; chain SLO), ``courier_duplicate`` (a courier call
+    after the successful one; delivery SLO) and ``courier_unexpected`` (a courier call for an order
+    the API rejected: the order keeps its API class on the chain SLO and gets a bad delivery verdict,
+    the only case where a chain-bad order is counted in the delivery SLO).
+    """
 
     HTTP_5XX = "http_5xx"
     HTTP_4XX = "http_4xx"
@@ -51,6 +58,8 @@ class FailureClass(StrEnum):
     EVENT_DUPLICATE = "event_duplicate"
     COURIER_MISSING = "courier_missing"
     COURIER_FAILED = "courier_failed"
+    COURIER_DUPLICATE = "courier_duplicate"
+    COURIER_UNEXPECTED = "courier_unexpected"
 
     @property
     def stage(self) -> Stage:

@@ -26,6 +26,7 @@ from chainprobe.report.gate import evaluate_gate
 from chainprobe.report.model import BudgetSummary, MetricMathSummary, ReconciliationSummary, RunReport
 from chainprobe.spec.model import ProbeSpec, SloSpec
 from chainprobe.verify.cleanup import ItemCleanup
+from chainprobe.verify.settle import SettleTally
 from chainprobe.verify.tally import CaptureTally
 
 __all__ = ["WORST_ORDERS", "build_report", "sli_for_spec", "worst_orders"]
@@ -45,6 +46,7 @@ def build_report(
     capture: CaptureTally | None = None,
     cleanup: ItemCleanup | None = None,
     faults: FaultSummary | None = None,
+    settle: SettleTally | None = None,
 ) -> RunReport:
     """The report of ``run``; ``sli`` defaults to ``sli_for_spec(orders, spec)``, ``windows`` to the
     shipped burn-rate windows of the spec's SLO period (no tiers when none ship for it)."""
@@ -62,6 +64,7 @@ def build_report(
         capture=capture,
         cleanup=cleanup,
         faults=faults,
+        settle=settle,
     )
 
 

@@ -21,7 +21,9 @@ metric                      unit          value
 ``OrdersBad`` +             Count         orders per failure class that occurred in the run: the
 ``FailureClass=<class>``                  chain classes (``http_5xx``, ``db_missing``... they sum to
                                           ``OrdersBad``) and the delivery classes (``courier_missing``,
-                                          ``courier_failed``: chain-good orders the courier did not get)
+                                          ``courier_failed``, ``courier_duplicate``: chain-good orders
+                                          the courier did not get once; ``courier_unexpected``: rejected
+                                          orders it got)
 ``Availability``            None          chain availability, 0..1 (good / (good + bad))
 ``LatencyP50|P95|P99``      Milliseconds  API latency percentiles of good orders (nearest rank)
 ``DeliveryAvailability``    None          the delivery SLO's availability, 0..1

@@ -8,9 +8,11 @@ SLI and the reconciliation between the two. Writers (JSON, JUnit, Markdown, HTML
 delivery SLO, confidence intervals, per-stage lags, budget and burn, the worst orders, and ``capture``:
 what the verifier found in the capture queue that was not the run's (``null`` when no verifier ran),
 ``cleanup``: what the spec's ``dynamodb.cleanup`` did to the run's probe items (``mode``, ``orders`` looked
-up, ``removed``, ``not_found``, ``failed``; ``null`` when the spec asks for none or no verifier ran); and
+up, ``removed``, ``not_found``, ``failed``; ``null`` when the spec asks for none or no verifier ran);
 ``faults`` only for a run that asked for faults (``chainprobe.measure.fault_log``: per fault the orders
-marked, those the fault log names and its entries for them, and the findings).
+marked, those the fault log names and its entries for them, and the findings); and
+``settle``: the settle windows (seconds) and how long verdicts waited for them (absent when no
+verifier ran).
 ``orders.sent`` counts the orders that were sent (``good + bad + pending``); ``orders.not_sent`` those
 planned but never sent (a run stopped in between), which are in no SLI. ``complete`` is false for a run
 that has not completed — stopped before every order was sent or judged (``end_reason`` says why:
@@ -33,6 +35,7 @@ from chainprobe.measure.sli import STAGE_LAGS, AvailabilitySli, Distribution, In
 from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, empty_reconciliation_dict
 from chainprobe.report.timefmt import iso_utc
 from chainprobe.verify.cleanup import ItemCleanup
+from chainprobe.verify.settle import SettleTally
 from chainprobe.verify.tally import CaptureTally
 
 __all__ = [
@@ -123,6 +126,7 @@ class RunReport:
     capture: CaptureTally | None = None
     cleanup: ItemCleanup | None = None
     faults: FaultSummary | None = None  # a canary run with --fault: the faults asked for against the log
+    settle: SettleTally | None = None
 
     @property
     def complete(self) -> bool:
@@ -136,7 +140,7 @@ class RunReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (see the module docstring for the fields)."""
-        return {
+        report = {
             "schema": REPORT_SCHEMA,
             "run_id": self.run.run_id,
             "spec": {"name": self.run.spec_name, "path": self.run.spec_path},
@@ -161,6 +165,9 @@ class RunReport:
             "capture": self.capture.to_dict() if self.capture is not None else None,
             "cleanup": self.cleanup.to_dict() if self.cleanup is not None else None,
         } | ({"faults": self.faults.to_dict()} if self.faults is not None else {})
+        if self.settle is not None:
+            report["settle"] = self.settle.to_dict()
+        return report
 
     def _orders_dict(self) -> dict[str, Any]:
         chain = self.sli.chain

@@ -51,6 +51,8 @@ def render_terminal(report: RunReport) -> str:
         lines.append(_line("captured", foreign))
     if report.cleanup is not None:
         lines.append(_line("cleanup", report.cleanup.describe()))
+    if report.settle is not None:
+        lines.append(_line("settle", report.settle.describe()))
     lines.extend(_line("why", reason) for reason in report.gate.incomplete)
     lines.extend(_line(label, text) for label, text in fault_lines(report.faults))
     return "\n".join(lines) + "\n"

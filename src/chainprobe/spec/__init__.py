@@ -40,6 +40,7 @@ from chainprobe.spec.model import (
     MetricMathSpec,
     ProbeSpec,
     SendSpec,
+    SettleWindows,
     SloSpec,
 )
 from chainprobe.spec.paths import MISSING, FieldPath
@@ -74,6 +75,7 @@ __all__ = [
     "ProbeTag",
     "Scalar",
     "SendSpec",
+    "SettleWindows",
     "SloSpec",
     "SpecError",
     "SpecFileError",

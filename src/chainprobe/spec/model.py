@@ -35,6 +35,7 @@ __all__ = [
     "MetricMathSpec",
     "ProbeSpec",
     "SendSpec",
+    "SettleWindows",
     "SloSpec",
 ]
 
@@ -102,6 +103,9 @@ class EventSpec:
 
     ``bus`` is a template; ``pattern`` is an extra EventBridge pattern fragment merged into the
     capture pattern; ``tag_path`` (optional) scopes the capture rule to probe traffic.
+    ``settle_seconds`` is the settle window, counted from the send: a second distinct event delivered
+    within it makes the order ``event_duplicate``, and a good chain verdict stays provisional until it
+    has passed (``None``: the event deadline; ``0``: no wait, see ``ProbeSpec.settle_windows``).
     """
 
     bus: str
@@ -110,6 +114,7 @@ class EventSpec:
     pattern: Mapping[str, object] = field(default_factory=dict)
     order_id_path: FieldPath
     tag_path: FieldPath | None = None
+    settle_seconds: float | None = None
 
     def capture_pattern(self) -> dict[str, object]:
         """The EventBridge pattern of the capture rule: source, detail-type, the extra pattern, the tag.
@@ -133,7 +138,10 @@ class CourierSpec:
     ``admin_url`` is a template (the WireMock base URL); a request matches when its method and URL path
     are these and its JSON body holds the order id at ``order_id_json_path``; the delivery succeeded when
     the stub answered one of ``expected_status`` within ``client_timeout_ms`` (when given: a stub that
-    answers after the caller gave up served nobody, whatever its status).
+    answers after the caller gave up served nobody, whatever its status). ``settle_seconds`` is the
+    settle window, counted from the send: a call after the successful one within it makes the delivery
+    ``courier_duplicate``, a call for an order the API rejected makes it ``courier_unexpected``, and the
+    verdict stays provisional until it has passed (``None``: the delivery deadline; ``0``: no wait).
     """
 
     admin_url: str
@@ -142,6 +150,19 @@ class CourierSpec:
     order_id_json_path: FieldPath
     expected_status: tuple[int, ...] = (200,)
     client_timeout_ms: float | None = None
+    settle_seconds: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettleWindows:
+    """Seconds from the send during which "must not happen" checks still count, per stage.
+
+    ``None``: the stage is not verified. ``0``: no wait; only what was seen by the time the stage's
+    timeline was complete counts (chainprobe's behaviour before settle windows).
+    """
+
+    event: float | None = None
+    courier: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,10 +262,29 @@ class ProbeSpec:
     metric_math: MetricMathSpec | None = None
     cloudwatch_publish: CloudWatchPublishSpec | None = None
 
+    def delivery_deadline(self) -> float:
+        """Seconds from the send by which the courier must have been called successfully: the delivery
+        objective's ``deadline_seconds``, else ``deadlines.courier``."""
+        objective = self.slo.delivery if self.slo is not None else None
+        return objective.deadline_seconds if objective is not None else self.deadlines.courier
+
+    def settle_windows(self) -> SettleWindows:
+        """Each verified stage's settle window, defaults applied: the event deadline for the event,
+        the delivery deadline for the courier."""
+        event, courier = self.event, self.courier
+        return SettleWindows(
+            event=None if event is None else _given(event.settle_seconds, self.deadlines.event),
+            courier=None if courier is None else _given(courier.settle_seconds, self.delivery_deadline()),
+        )
+
     def verified_stages(self) -> tuple[str, ...]:
         """The chain stages this spec verifies, in chain order: ``api`` first, then those with a section."""
         optional = (("dynamodb", self.dynamodb), ("event", self.event), ("courier", self.courier))
         return ("api", *(name for name, section in optional if section is not None))
+
+
+def _given(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 def _merge(target: dict[str, object], extra: Mapping[str, object]) -> None:

@@ -24,6 +24,7 @@ __all__ = ["read_api", "read_courier", "read_dynamodb", "read_event", "read_send
 _METHODS = ("POST", "PUT", "PATCH", "GET", "DELETE")
 _HEADER_NAME = r"[A-Za-z0-9!#$%&'*+.^_`|~-]+"
 _ATTRIBUTE = r"[A-Za-z0-9_.\-]{1,255}"
+MAX_SETTLE_S = 3600.0
 
 
 def read_send(node: Node) -> SendSpec:
@@ -83,11 +84,11 @@ def read_dynamodb(node: Node) -> DynamoDbSpec:
 
 
 def read_event(node: Node) -> EventSpec:
-    """``event``: bus, source, detail_type, pattern, order_id_path, tag_path."""
+    """``event``: bus, source, detail_type, pattern, order_id_path, tag_path, settle_seconds."""
     fields = Fields(
         node,
         required=("bus", "source", "detail_type", "order_id_path"),
-        optional=("pattern", "tag_path"),
+        optional=("pattern", "tag_path", "settle_seconds"),
     )
     return EventSpec(
         bus=read_template(fields.get("bus"), expected="an event bus name or template such as ${bus}"),
@@ -96,15 +97,17 @@ def read_event(node: Node) -> EventSpec:
         pattern=_pattern(fields.optional("pattern")),
         order_id_path=read_path(fields.get("order_id_path")),
         tag_path=_optional_path(fields, "tag_path"),
+        settle_seconds=_settle_seconds(fields),
     )
 
 
 def read_courier(node: Node) -> CourierSpec:
-    """``courier``: admin_url, method, url_path, order_id_json_path, expected_status, client_timeout_ms."""
+    """``courier``: admin_url, method, url_path, order_id_json_path, expected_status, client_timeout_ms,
+    settle_seconds."""
     fields = Fields(
         node,
         required=("admin_url", "url_path", "order_id_json_path"),
-        optional=("method", "expected_status", "client_timeout_ms"),
+        optional=("method", "expected_status", "client_timeout_ms", "settle_seconds"),
     )
     statuses = fields.optional("expected_status")
     timeout = fields.optional("client_timeout_ms")
@@ -115,7 +118,14 @@ def read_courier(node: Node) -> CourierSpec:
         order_id_json_path=read_path(fields.get("order_id_json_path")),
         expected_status=read_statuses(statuses) if statuses else (200,),
         client_timeout_ms=timeout.number(low=1) if timeout else None,
+        settle_seconds=_settle_seconds(fields),
     )
+
+
+def _settle_seconds(fields: Fields) -> float | None:
+    """A stage's settle window: seconds in [0, 3600] (a verdict waits for it), ``None`` for the default."""
+    node = fields.optional("settle_seconds")
+    return node.number(low=0, high=MAX_SETTLE_S) if node else None
 
 
 def _method(fields: Fields) -> str:

@@ -3,7 +3,9 @@
 Each pass reads the pending orders from the ledger, then asks each stage at once for all of them:
 one BatchGetItem per 100 items, the capture queue drained 10 messages at a time with long polling,
 one courier journal query. What a stage shows is recorded in the ledger as it is seen (so a killed
-verifier loses nothing), then every order is judged. Events of other runs found in the queue are
+verifier loses nothing), then every order is judged. An order held by a settle window stays pending,
+so the passes keep reading the capture queue and the journal for it until the window has closed
+(``verify.verdict``); ``settle`` records how long verdicts waited. Events of other runs found in the queue are
 recorded against their own run when the ledger knows it; an event no order in this ledger sent is
 counted as foreign and released for the harness that sent it (see ``verify.capture``).
 
@@ -17,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from chainprobe.ledger.model import Observation, OrderRecord, Stage, Verdict
+from chainprobe.ledger.model import Observation, OrderOutcome, OrderRecord, Stage, Verdict
 from chainprobe.ledger.store import Ledger
 from chainprobe.spec.checks import failed_checks
 from chainprobe.spec.model import ProbeSpec
@@ -27,6 +29,7 @@ from chainprobe.stacks.clients import AwsClients
 from chainprobe.verify.capture import VISIBILITY_SECONDS, CapturedEvent, CaptureRule
 from chainprobe.verify.cleanup import ItemCleanup
 from chainprobe.verify.courier import CourierJournal
+from chainprobe.verify.settle import SettleTally
 from chainprobe.verify.table import TableReader, key_id
 from chainprobe.verify.tally import CaptureTally
 from chainprobe.verify.verdict import Evidence, OrderJudge, sent_time
@@ -50,6 +53,8 @@ class RunVerifier:
         self.endpoints = endpoints
         self.ledger = ledger
         self.judge = OrderJudge(spec, endpoints)
+        self.unsettled = OrderJudge(spec, endpoints, settle=False)  # when a verdict could be final
+        self.settle = SettleTally(windows=spec.settle_windows())
         self.poll_interval = poll_interval
         self.evidence: dict[str, Evidence] = defaultdict(Evidence)
         self.seen_messages: set[str] = set()
@@ -90,6 +95,7 @@ class RunVerifier:
         if self.capture is not None and self.capture.queue_url is None:
             self.capture.ensure()
         self.judge.not_before = time.time() + VISIBILITY_SECONDS + 1
+        self.unsettled.not_before = self.judge.not_before
 
     # -- the loop --------------------------------------------------------------------------------
 
@@ -120,9 +126,14 @@ class RunVerifier:
         now = time.time()
         outcomes = []
         for record in self.ledger.pending_orders(run_id):
-            outcome = self.judge.judge(record, self.evidence[record.order_id], now)
+            evidence = self.evidence[record.order_id]
+            outcome = self.judge.judge(record, evidence, now)
             if outcome is not None:
                 outcomes.append(outcome)
+            if _final(outcome):
+                self.settle.final(record.order_id, now=now)
+            elif _final(self.unsettled.judge(record, evidence, now)):
+                self.settle.ready(record.order_id, now=now)
         if outcomes:
             self.ledger.record_outcomes(run_id, outcomes)
 
@@ -217,8 +228,12 @@ class RunVerifier:
             return []
         wanted = {r.order_id: r for r in pending}
         since = min(sent_time(r) for r in pending)
+        read_at = time.time()
         observations = []
-        for order_id, calls in self.courier.calls_since(since, set(wanted)).items():
+        found = self.courier.calls_since(since, set(wanted))
+        for order_id in wanted:
+            self.evidence[order_id].courier_read_at = read_at
+        for order_id, calls in found.items():
             self.evidence[order_id].courier_calls = calls
             courier = self.spec.courier
             good = [
@@ -260,3 +275,8 @@ class RunVerifier:
         at = int(time.time()) + int(spec.ttl_seconds or 0)
         missing = self.table.expire(list(keys.values()), attribute=spec.ttl_attribute or "expiresAt", at=at)
         return ItemCleanup(mode="ttl", orders=len(keys), removed=len(keys) - missing, not_found=missing)
+
+
+def _final(outcome: OrderOutcome | None) -> bool:
+    """Whether ``outcome`` leaves no verdict of its order pending."""
+    return outcome is not None and Verdict.PENDING not in (outcome.chain_verdict, outcome.delivery_verdict)

@@ -303,5 +303,8 @@ def test_failure_classes_know_their_stage() -> None:
         "event_duplicate": "event",
         "courier_missing": "courier",
         "courier_failed": "courier",
+        "courier_duplicate": "courier",
+        "courier_unexpected": "courier",
     }
-    assert [f.value for f in FailureClass if f.is_delivery] == ["courier_missing", "courier_failed"]
+    delivery = ["courier_missing", "courier_failed", "courier_duplicate", "courier_unexpected"]
+    assert [f.value for f in FailureClass if f.is_delivery] == delivery

@@ -11,7 +11,16 @@ from report_inputs import load_case, order, run, spec
 
 from chainprobe.ledger import FailureClass, Stage, Verdict
 from chainprobe.measure.budget import load_windows
-from chainprobe.report import build_report, render_json, render_junit, worst_orders, write_reports
+from chainprobe.report import (
+    build_report,
+    render_json,
+    render_junit,
+    render_terminal,
+    worst_orders,
+    write_reports,
+)
+from chainprobe.spec import SettleWindows
+from chainprobe.verify.settle import SettleTally
 
 CONTRACT = [
     "run_id",
@@ -167,3 +176,17 @@ def test_write_reports_creates_the_directory_and_leaves_no_temporary_files(tmp_p
     assert json.loads(files.json.read_text())["run_id"] == "r-t"
     write_reports(report, target)  # overwrites in place
     assert sorted(p.name for p in target.iterdir()) == ["junit.xml", "report.json", "summary.md"]
+
+
+def test_the_settle_summary_is_in_the_json_and_one_terminal_line() -> None:
+    settle = SettleTally(windows=SettleWindows(event=10.0, courier=30.0), waits=[8.0, 27.5, 12.0])
+    report = build_report(**load_case("met"), settle=settle)
+
+    assert report.to_dict()["settle"] == {
+        "windows_s": {"event": 10.0, "courier": 30.0},
+        "waited": 3,
+        "wait_s": {"median": 12.0, "max": 27.5},
+    }
+    lines = [line for line in render_terminal(report).splitlines() if line.strip().startswith("settle")]
+    assert lines == ["  settle      event 10 s, courier 30 s; 3 verdicts waited, median 12.0 s, max 27.5 s"]
+    assert "settle" not in build_report(**load_case("met")).to_dict()  # no verifier ran: not measured

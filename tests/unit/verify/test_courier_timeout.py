@@ -50,6 +50,7 @@ slo:
 SPEC = parse_spec(SPEC_TEXT, source="shop.yaml")
 NO_TIMEOUT = parse_spec(SPEC_TEXT.replace("  client_timeout_ms: 2000\n", ""), source="shop.yaml")
 T0 = 1_000.0
+AFTER_SETTLING = T0 + 60  # past the deadlines and the courier's settle window (the delivery deadline)
 
 
 # -- CourierCall.succeeded ------------------------------------------------------------------------
@@ -111,18 +112,20 @@ def test_the_delivery_verdict(
         courier_calls=[
             CourierCall(order_id="o-1", status=status, at=T0 + 1 + i, response_ms=ms)
             for i, (status, ms) in enumerate(calls)
-        ]
+        ],
+        courier_read_at=AFTER_SETTLING,
     )
-    outcome = OrderJudge(spec, {}).judge(chain_good(), evidence, T0 + 25)
+    outcome = OrderJudge(spec, {}).judge(chain_good(), evidence, AFTER_SETTLING)
     assert outcome is not None
     assert (outcome.delivery_verdict, outcome.delivery_failure) == expected
 
 
 def test_a_late_answer_says_how_late() -> None:
     evidence = Evidence(
-        courier_calls=[CourierCall(order_id="o-1", status=200, at=T0 + 1, response_ms=6500.0)]
+        courier_calls=[CourierCall(order_id="o-1", status=200, at=T0 + 1, response_ms=6500.0)],
+        courier_read_at=AFTER_SETTLING,
     )
-    outcome = OrderJudge(SPEC, {}).judge(chain_good(), evidence, T0 + 25)
+    outcome = OrderJudge(SPEC, {}).judge(chain_good(), evidence, AFTER_SETTLING)
     assert outcome is not None and outcome.details == "courier answered 200 after 6500 ms"
 
 
@@ -244,9 +247,10 @@ def test_the_verifier_fails_an_answer_the_caller_hung_up_on(
 
 
 def test_the_delivery_is_recorded_at_the_first_good_call(journal: Journal, tmp_path: Path) -> None:
-    """A retry after a good call (a lost answer) does not move the delivery later."""
+    """A retry after a good call (a lost answer) does not move the delivery later; inside the settle
+    window it is a second delivery of the order, ``courier_duplicate``."""
     sent_at = time.time() - 25
     journal.entries.append(journal_entry("o-1", sent_at + 3, total_ms=40))
     order = verified(journal, tmp_path, total_ms=40)  # its call at sent_at + 1
-    assert order.delivery_verdict is Verdict.GOOD
+    assert (order.delivery_verdict, order.delivery_failure) == (Verdict.BAD, FailureClass.COURIER_DUPLICATE)
     assert order.courier_at is not None and order.courier_at == pytest.approx(sent_at + 1, abs=0.5)

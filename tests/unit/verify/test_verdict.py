@@ -1,7 +1,9 @@
 """OrderJudge: one table of (record, evidence, now) -> outcome, over every verdict and failure class.
 
 Times are seconds after ``T0``, when the order was sent (planned 10 ms before). The spec's deadlines:
-api 10 s, dynamodb 5 s, event 10 s, courier 30 s; the delivery SLO's own deadline is 20 s.
+api 10 s, dynamodb 5 s, event 10 s, courier 30 s; the delivery SLO's own deadline is 20 s. Settle
+windows are 0 here (what was seen when the timeline completed counts, nothing is waited for);
+``test_settle.py`` judges with windows.
 """
 
 from __future__ import annotations
@@ -42,11 +44,13 @@ event:
   source: shop.api
   detail_type: OrderCreated
   order_id_path: detail.orderId
+  settle_seconds: 0
 courier:
   admin_url: "${courier_url}"
   url_path: /deliveries
   order_id_json_path: $.orderId
   expected_status: [200, 201]
+  settle_seconds: 0
 deadlines: {api: 10, dynamodb: 5, event: 10, courier: 30}
 slo:
   availability: {objective: 0.995}
@@ -278,11 +282,18 @@ CASES = [
     Case("grace does not hold a good chain", record(), seen(), 1.0, (G, None, P, None), not_before=15.0),
     # -- chain-bad orders get no delivery verdict -------------------------------------------------------
     Case(
-        "bad chain, courier called",
+        "rejected, courier called: courier_unexpected",
         record(api_status=500),
         seen(courier_calls=[call(200, 3)]),
         25.0,
-        (B, FC.HTTP_5XX, None, None),
+        (B, FC.HTTP_5XX, B, FC.COURIER_UNEXPECTED),
+    ),
+    Case(
+        "no answer, courier called: not a rejection",
+        unanswered(api_failure=FC.API_TIMEOUT),
+        seen(courier_calls=[call(200, 3)]),
+        25.0,
+        (B, FC.API_TIMEOUT, None, None),
     ),
     Case(
         "bad event, courier called",
@@ -309,6 +320,13 @@ CASES = [
         (G, None, B, FC.COURIER_FAILED),
     ),
     Case("courier_missing", chain_good(), Evidence(), 20.0, (G, None, B, FC.COURIER_MISSING)),
+    Case(
+        "courier_duplicate: called again after the delivery",
+        chain_good(),
+        Evidence(courier_calls=[call(201, 4), call(201, 4.5)]),
+        5.0,
+        (G, None, B, FC.COURIER_DUPLICATE),
+    ),
     Case(
         "late good call does not count",
         chain_good(),

@@ -75,7 +75,10 @@ def test_an_event_at_its_deadline(delivered: float, expected: tuple[Verdict, Fai
 )
 def test_a_delivery_at_its_deadline(called: float, expected: tuple[Verdict, FailureClass | None]) -> None:
     record = answered(event_at=T0 + 1, chain_verdict=Verdict.GOOD, delivery_verdict=Verdict.PENDING)
-    evidence = Evidence(courier_calls=[CourierCall(order_id="o-1", status=200, at=called, response_ms=50.0)])
+    evidence = Evidence(
+        courier_calls=[CourierCall(order_id="o-1", status=200, at=called, response_ms=50.0)],
+        courier_read_at=T0 + LATE,  # a journal read after the settle window
+    )
     outcome = OrderJudge(SPEC, {}).judge(record, evidence, T0 + LATE)
     assert outcome is not None
     assert (outcome.delivery_verdict, outcome.delivery_failure) == expected
@@ -97,7 +100,7 @@ def test_a_delivery_recorded_by_an_earlier_verifier_at_its_deadline(
     record = answered(
         event_at=T0 + 1, chain_verdict=Verdict.GOOD, delivery_verdict=Verdict.PENDING, courier_at=courier_at
     )
-    outcome = OrderJudge(SPEC, {}).judge(record, Evidence(), T0 + LATE)
+    outcome = OrderJudge(SPEC, {}).judge(record, Evidence(courier_read_at=T0 + LATE), T0 + LATE)
     assert outcome is not None
     assert (outcome.delivery_verdict, outcome.delivery_failure) == expected
 
