@@ -142,3 +142,13 @@ def test_an_unknown_query_id_is_resource_not_found(local_stack: RunningStack) ->
     with pytest.raises(ClientError) as raised:
         local_stack.clients.client("logs").get_query_results(queryId="00000000-0000-0000-0000-000000000000")
     assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_an_end_before_the_start_is_an_invalid_parameter(local_stack: RunningStack) -> None:
+    orders, _ = log_groups(local_stack)
+    now = int(time.time())
+    with pytest.raises(ClientError) as raised:
+        local_stack.clients.client("logs").start_query(
+            logGroupNames=[orders], startTime=now, endTime=now - 60, queryString="fields @message"
+        )
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterException"

@@ -227,6 +227,7 @@ def test_the_start_query_limit_caps_rows_and_the_default_is_ten_thousand() -> No
     assert len(_rows("fields @timestamp", limit=3)) == 3
     many = [LogEvent(T0 + i, "x", ORDERS, "s") for i in range(10_005)]
     assert len(evaluate("fields @message", many).results) == 10_000
+    assert len(evaluate("fields @message | limit 10005", many).results) == 10_000  # AWS's maximum
 
 
 def test_the_log_field_names_the_account_when_given() -> None:

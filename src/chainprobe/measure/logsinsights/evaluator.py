@@ -77,8 +77,7 @@ def evaluate(query: str | Query, events: Iterable[LogEvent], *, limit: int | Non
             displayed = [item.name for item in command.items]
     if matched is None:
         matched = len(rows)
-    if limit is not None or not any(isinstance(c, Limit) for c in parsed.commands):
-        rows = rows[: limit or DEFAULT_LIMIT]
+    rows = rows[: limit or DEFAULT_LIMIT]
     names = displayed or list(dict.fromkeys(shown)) or list(DEFAULT_FIELDS)
     return QueryResult(
         results=[_result_row(row, names) for row in rows],

@@ -57,6 +57,8 @@ class LogsInsightsProvider(LogsProvider):
         if query_language not in (None, "CWLI"):
             raise InvalidParameterException(f"Query language {query_language} is not supported locally")
         names = _group_names(log_group_name, log_group_names, log_group_identifiers)
+        if start_time > end_time:
+            raise InvalidParameterException("endTime must be greater than or equal to startTime")
         if limit is not None and not 1 <= limit <= MAX_LIMIT:
             raise InvalidParameterException(f"limit must be between 1 and {MAX_LIMIT}")
         try:
