@@ -199,6 +199,21 @@ CASES: list[tuple[str, Rows]] = [
         [[("span_ms", "400500"), ("last", "2026-01-01 12:06:40.500")]],
     ),
     (
+        "# the Lambda lines only\nfilter @message like /^(START|REPORT) /"
+        " | stats count(*) as n by @logStream",
+        [[("@logStream", "s-a"), ("n", "2")]],
+    ),
+    (
+        "filter ispresent(`correlation_id`) | stats count(*) as n by correlation_id"
+        " | stats avg(n) as per_order",
+        [[("per_order", "3")]],  # o-1: 4 lines, o-2: 2
+    ),
+    (
+        'filter correlation_id = "o-2" | fields concat(status, "/", level) as s, strlen(status) as len'
+        " | sort @timestamp asc | display s, len",
+        [[("s", "START/INFO"), ("len", "5")], [("s", "FAILED/ERROR"), ("len", "6")]],
+    ),
+    (
         'FIELDS status | FILTER level = "ERROR" OR NOT isPresent(level) | SORT @timestamp ASC',
         [[("status", "FAILED")], [], []],
     ),
