@@ -16,6 +16,7 @@ from chainprobe.cli import (
     fault_commands,
     load_commands,
     run_commands,
+    slo_commands,
     stack_commands,
 )
 from chainprobe.cli.exit_codes import ExitCode
@@ -36,6 +37,7 @@ COMMAND_GROUPS = (
     load_commands,
     fault_commands,
     alarm_commands,
+    slo_commands,
 )
 
 
