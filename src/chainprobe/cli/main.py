@@ -15,6 +15,7 @@ from chainprobe.cli import (
     deploy_commands,
     fault_commands,
     load_commands,
+    reconcile_commands,
     run_commands,
     slo_commands,
     stack_commands,
@@ -38,6 +39,7 @@ COMMAND_GROUPS = (
     fault_commands,
     alarm_commands,
     slo_commands,
+    reconcile_commands,
 )
 
 
