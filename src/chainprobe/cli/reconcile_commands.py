@@ -13,18 +13,24 @@ from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.cli.stack_commands import say
 from chainprobe.measure.reconcile import RunReconciliation
 from chainprobe.report.metric_math import reconciliation_lines, summaries
-from chainprobe.run_suggestion import NothingToReconcileError, ReconciledRun, reconcile_recorded_run
+from chainprobe.run_suggestion import (
+    NothingToReconcileError,
+    ReconciledRun,
+    load_recorded_run,
+    reconcile_recorded_run,
+)
 from chainprobe.target import resolve_target
 
 
 def run_reconcile_command(args: argparse.Namespace) -> int:
-    target = resolve_target(say=say, start_local=False)
     try:
+        recorded = load_recorded_run(args.run)
+        target = resolve_target(say=say, start_local=False)
         wait_s = args.wait
         if wait_s is None:
             wait_s = 90.0 if target.name == "local" else 300.0
         reconciled = reconcile_recorded_run(
-            run_id=args.run, target=target, suggest_change=args.suggest, wait_s=wait_s
+            recorded, target=target, suggest_change=args.suggest, wait_s=wait_s
         )
     except NothingToReconcileError as error:
         say(str(error))
