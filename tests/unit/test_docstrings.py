@@ -34,6 +34,7 @@ MODULES = [
     "chainprobe.measure.run_traffic",
     "chainprobe.report.alarms.exceptions",
     "chainprobe.report.alarms.sources",
+    "chainprobe.report.slo_export.ratio",
     "chainprobe.stacks.local.fault_names",
     "chainprobe_localstack.cloudwatch.alarm_rule",
     "chainprobe_localstack.cloudwatch.alarm_state",

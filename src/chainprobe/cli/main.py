@@ -15,7 +15,9 @@ from chainprobe.cli import (
     deploy_commands,
     fault_commands,
     load_commands,
+    reconcile_commands,
     run_commands,
+    slo_commands,
     stack_commands,
 )
 from chainprobe.cli.exit_codes import ExitCode
@@ -36,6 +38,8 @@ COMMAND_GROUPS = (
     load_commands,
     fault_commands,
     alarm_commands,
+    slo_commands,
+    reconcile_commands,
 )
 
 
