@@ -33,6 +33,7 @@ MODULES = [
     "chainprobe.report.alarms.exceptions",
     "chainprobe.report.alarms.sources",
     "chainprobe.stacks.local.fault_names",
+    "chainprobe.pytest_plugin.kinds",
     "chainprobe_localstack.cloudwatch.alarm_rule",
     "chainprobe_localstack.cloudwatch.alarm_state",
     "chainprobe_localstack.lambda_.timeout_log",
