@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from chainprobe.stacks.local.faults import FaultRegistryClient
-from tests.integration.conftest import RunningStack
+from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
+from tests.integration.conftest import RunningStack, free_port
 from tests.integration.test_canary import SPEC
 
 TIMEOUT_S = 300
@@ -153,3 +154,30 @@ def test_the_containers_stack_is_one_usage_error(pytester: pytest.Pytester) -> N
         "ERROR: --chainprobe-stack=containers is not available yet: use local or env"
     ]
     assert result.outlines == []  # no test ran, no stack was looked for
+
+
+def test_a_local_stack_that_is_not_running_is_started_and_stopped_with_the_session(
+    pytester: pytest.Pytester, team_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = LocalStackConfig(
+        localstack_port=free_port(), courier_port=free_port(), state_dir=tmp_path / "team-stack"
+    )
+    monkeypatch.setenv("CHAINPROBE_STATE_DIR", str(config.state_dir))
+    monkeypatch.setenv("CHAINPROBE_LOCALSTACK_PORT", str(config.localstack_port))
+    monkeypatch.setenv("CHAINPROBE_COURIER_PORT", str(config.courier_port))
+    stack = LocalStack(config, say=print)
+    try:
+        result = run_team_suite(
+            pytester,
+            """
+            def test_on_a_stack_of_its_own(probe, chainprobe_stack):
+                assert (chainprobe_stack.kind, chainprobe_stack.started) == ("local", True)
+                probe.order().assert_good()
+            """,
+        )
+
+        result.assert_outcomes(passed=1)
+        assert not stack.status()["servers"]["localstack"]
+        assert not stack.status()["servers"]["wiremock"]
+    finally:
+        stack.down()  # whatever the session left behind
