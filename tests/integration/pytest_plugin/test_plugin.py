@@ -14,7 +14,7 @@ import pytest
 from chainprobe.stacks.local.faults import FaultRegistryClient
 from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 from tests.integration.conftest import RunningStack, free_port
-from tests.integration.test_canary import SPEC
+from tests.integration.test_canary import ROOT, SPEC
 
 TIMEOUT_S = 300
 
@@ -181,3 +181,17 @@ def test_a_local_stack_that_is_not_running_is_started_and_stopped_with_the_sessi
         assert not stack.status()["servers"]["wiremock"]
     finally:
         stack.down()  # whatever the session left behind
+
+
+def readme_example() -> str:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- pytest-plugin-example -->\n", 1)[1].split(
+        "<!-- /pytest-plugin-example -->", 1
+    )[0]
+    return block.removeprefix("```python\n").rstrip().removesuffix("```")
+
+
+def test_the_readme_example_passes(pytester: pytest.Pytester, team_env: Path) -> None:
+    result = run_team_suite(pytester, readme_example())
+
+    result.assert_outcomes(passed=5)
