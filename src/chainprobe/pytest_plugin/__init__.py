@@ -16,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chainprobe.pytest_plugin.exceptions import ProbeError
     from chainprobe.pytest_plugin.faults import ChainprobeFaults
     from chainprobe.pytest_plugin.kinds import StackUsageError
     from chainprobe.pytest_plugin.probe import Probe, ProbeRunStoppedError
@@ -27,6 +28,7 @@ _MODULE_OF = {
     "ChainprobeStack": "stack",
     "FaultsUnavailableError": "stack",
     "Probe": "probe",
+    "ProbeError": "exceptions",
     "ProbeRunStoppedError": "probe",
     "StackUsageError": "kinds",
     "Trace": "trace",
@@ -38,6 +40,7 @@ __all__ = [
     "ChainprobeStack",
     "FaultsUnavailableError",
     "Probe",
+    "ProbeError",
     "ProbeRunStoppedError",
     "StackUsageError",
     "Trace",

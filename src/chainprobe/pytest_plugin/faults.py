@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
+from chainprobe.pytest_plugin.failures import one_line_failures
 from chainprobe.pytest_plugin.stack import ChainprobeStack
 from chainprobe.stacks.local.faults import FaultRegistryClient, check_name
 
@@ -41,10 +42,12 @@ class ChainprobeFaults:
             self._registry = self.stack.fault_registry()
         return self._registry
 
+    @one_line_failures()
     def mark(self, *names: str) -> None:
         """The probe's next orders in this test carry these fault markers too."""
         self.marked += tuple(check_name(name) for name in names if name not in self.marked)
 
+    @one_line_failures()
     def set(self, name: str, rate: float = 1.0) -> dict[str, float]:
         """Activates ``name`` at ``rate`` for all the stack's traffic until the test ends; returns the set."""
         self._remember()
@@ -52,6 +55,7 @@ class ChainprobeFaults:
         self._changed_at = time.time()
         return active
 
+    @one_line_failures()
     def clear(self, name: str | None = None) -> dict[str, float]:
         """Clears one fault (or all) now; returns what stays active."""
         self._remember()
@@ -59,6 +63,7 @@ class ChainprobeFaults:
         self._changed_at = time.time()
         return active
 
+    @one_line_failures()
     def active(self) -> dict[str, float]:
         return self.registry.active()
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,11 +69,14 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def chainprobe_stack(pytestconfig: pytest.Config) -> Iterator[ChainprobeStack]:
     """The stack of the session; stopped at its end only when this fixture started it."""
+    from chainprobe.pytest_plugin.failures import one_line_failures
     from chainprobe.pytest_plugin.probe import say_to_stderr
     from chainprobe.pytest_plugin.stack import open_stack
 
     kind = stack_kind(pytestconfig.getoption("chainprobe_stack"), os.environ)
-    with open_stack(kind, say=say_to_stderr) as stack:
+    with ExitStack() as opened:
+        with one_line_failures():
+            stack = opened.enter_context(open_stack(kind, say=say_to_stderr))
         yield stack
 
 
@@ -81,14 +85,17 @@ def chainprobe_faults(
     chainprobe_stack: ChainprobeStack, request: pytest.FixtureRequest
 ) -> Iterator[ChainprobeFaults]:
     """The test's faults: its ``chainprobe_fault`` markers, and registry rates put back after it."""
+    from chainprobe.pytest_plugin.failures import one_line_failures
     from chainprobe.pytest_plugin.faults import ChainprobeFaults
 
     marked = [name for marker in request.node.iter_markers(FAULT_MARKER) for name in marker.args]
-    faults = ChainprobeFaults(chainprobe_stack, marked=marked)
+    with one_line_failures():
+        faults = ChainprobeFaults(chainprobe_stack, marked=marked)
     try:
         yield faults
     finally:
-        faults.restore()
+        with one_line_failures():
+            faults.restore()
 
 
 @pytest.fixture
@@ -99,9 +106,14 @@ def probe(
     pytestconfig: pytest.Config,
 ) -> Probe:
     """Orders and canaries from ``--chainprobe-spec`` against ``chainprobe_stack``."""
+    from chainprobe.pytest_plugin.failures import one_line_failures
     from chainprobe.pytest_plugin.probe import Probe
+    from chainprobe.spec import load_spec
 
     spec = Path(pytestconfig.getoption("chainprobe_spec"))
+    spec = spec if spec.is_absolute() else pytestconfig.rootpath / spec
+    with one_line_failures():
+        load_spec(spec)  # a spec that cannot be read is an error of the test's setup
     report_root = pytestconfig.getoption("chainprobe_report_dir")
     report_dir = None
     if report_root is not None:
@@ -111,7 +123,7 @@ def probe(
         request.node.user_properties.append(("chainprobe_report", str(files.json)))
 
     return Probe(
-        spec_path=spec if spec.is_absolute() else pytestconfig.rootpath / spec,
+        spec_path=spec,
         stack=chainprobe_stack,
         faults=chainprobe_faults,
         report_dir=report_dir,

@@ -27,6 +27,8 @@ from pathlib import Path
 
 from chainprobe.drive.canary import FaultPlan
 from chainprobe.pipeline import RunOutcome, run_canary
+from chainprobe.pytest_plugin.exceptions import ProbeError
+from chainprobe.pytest_plugin.failures import one_line_failures
 from chainprobe.pytest_plugin.faults import ChainprobeFaults
 from chainprobe.pytest_plugin.stack import ChainprobeStack
 from chainprobe.pytest_plugin.trace import Trace
@@ -39,7 +41,7 @@ from chainprobe.spec.model import ProbeSpec
 Say = Callable[[str], None]
 
 
-class ProbeRunStoppedError(RuntimeError):
+class ProbeRunStoppedError(ProbeError):
     """The probe's run was stopped before its verdicts were final; the message says what stopped it."""
 
 
@@ -76,20 +78,21 @@ class Probe:
 
     def order(self, **payload_overrides: object) -> Trace:
         """Sends one tagged order (with the test's fault markers) and returns its trace once final."""
-        spec = load_spec(self.spec_path)
-        if payload_overrides:
-            spec = with_payload(spec, payload_overrides)
-        report = self._run(spec, count=1, rate=1.0, kind="order", metric_math=False)
-        [record] = report.orders
-        return Trace.of(record, faults=self.faults.marked)
+        with one_line_failures():
+            spec = load_spec(self.spec_path)
+            if payload_overrides:
+                spec = with_payload(spec, payload_overrides)
+            report = self._run(spec, count=1, rate=1.0, kind="order", metric_math=False)
+            [record] = report.orders
+            return Trace.of(record, faults=self.faults.marked)
 
     def canary(self, count: int = 10, rate: float = 2.0, *, metric_math: bool = False) -> RunReport:
         """Runs a canary of ``count`` orders at ``rate`` per second (each with the test's fault markers)
         and returns its report once every verdict is final (with ``metric_math``, the metric-math SLI
         read over the run's window too)."""
-        return self._run(
-            load_spec(self.spec_path), count=count, rate=rate, kind="canary", metric_math=metric_math
-        )
+        with one_line_failures():
+            spec = load_spec(self.spec_path)
+            return self._run(spec, count=count, rate=rate, kind="canary", metric_math=metric_math)
 
     def _run(self, spec: ProbeSpec, *, count: int, rate: float, kind: str, metric_math: bool) -> RunReport:
         self.faults.wait_until_applied()

@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
+from chainprobe.pytest_plugin.exceptions import ProbeError
 
 FINAL = (Verdict.GOOD, Verdict.BAD)
 
 
-class TraceNotFinalError(RuntimeError):
+class TraceNotFinalError(ProbeError):
     """The order has no final chain verdict (its run was stopped before it was judged)."""
 
 

@@ -195,3 +195,44 @@ def test_the_readme_example_passes(pytester: pytest.Pytester, team_env: Path) ->
     result = run_team_suite(pytester, readme_example())
 
     result.assert_outcomes(passed=5)
+
+
+def test_what_stops_a_probe_before_a_verdict_is_one_line_not_a_traceback(
+    pytester: pytest.Pytester, team_env: Path, tmp_path: Path
+) -> None:
+    pytester.makepyfile(
+        test_team="""
+        import pytest
+
+        def test_with_a_missing_spec(probe):
+            pass
+
+        @pytest.mark.chainprobe_fault("handler-5000")
+        def test_with_an_unknown_fault(chainprobe_faults):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        f"--chainprobe-spec={tmp_path / 'missing.yaml'}", timeout=TIMEOUT_S
+    )
+
+    result.assert_outcomes(errors=2)
+    output = result.stdout.str()
+    assert re.search(rf"^chainprobe: .*{re.escape(str(tmp_path / 'missing.yaml'))}", output, re.M), output
+    assert re.search(r"^chainprobe: unknown fault 'handler-5000'; known faults: ", output, re.M), output
+    assert "Traceback" not in output and "def test_with" not in output, output
+    assert "During handling" not in output, output
+
+
+def test_an_unreachable_target_fails_the_probe_in_one_line(
+    pytester: pytest.Pytester, team_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAINPROBE_API_URL", "http://127.0.0.1:9/prod")
+    monkeypatch.setenv("CHAINPROBE_COURIER_URL", "http://127.0.0.1:9")
+    result = run_team_suite(pytester, "def test_an_order(probe):\n    probe.order().assert_good()\n")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.re_match_lines(
+        [r"^chainprobe: cannot reach the API at 127\.0\.0\.1:9 \(http://127\.0\.0\.1:9/prod/orders\)$"]
+    )
+    assert "Traceback" not in result.stdout.str() and "During handling" not in result.stdout.str()
