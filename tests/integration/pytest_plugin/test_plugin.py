@@ -7,10 +7,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from chainprobe.ledger.model import FailureClass, RunState, Verdict
+from chainprobe.ledger.store import Ledger
 from chainprobe.stacks.local.faults import FaultRegistryClient
 from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 from tests.integration.conftest import RunningStack, free_port
@@ -236,3 +241,47 @@ def test_an_unreachable_target_fails_the_probe_in_one_line(
         [r"^chainprobe: cannot reach the API at 127\.0\.0\.1:9 \(http://127\.0\.0\.1:9/prod/orders\)$"]
     )
     assert "Traceback" not in result.stdout.str() and "During handling" not in result.stdout.str()
+
+
+def test_ctrl_c_concludes_the_run_then_stops_the_session(pytester: pytest.Pytester, team_env: Path) -> None:
+    """Its order is marked ``courier-5xx``, so its verification waits for the courier's deadline: Ctrl-C
+    comes while it does. The run ends as the run lifecycle ends a stopped run (the order that left is
+    judged within its deadlines, the run recorded as ended), then pytest stops as on any Ctrl-C."""
+    pytester.makepyfile(
+        test_team="""
+        import pytest
+
+        @pytest.mark.chainprobe_fault("courier-5xx")
+        def test_a_slow_delivery(probe):
+            probe.order()
+
+        def test_never_reached():
+            pass
+        """
+    )
+    command = [sys.executable, "-m", "pytest", "-s", "-p", "no:cacheprovider", f"--chainprobe-spec={SPEC}"]
+    with subprocess.Popen(
+        command,
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal, whatever ran us
+    ) as session:
+        assert session.stdout is not None
+        lines = []
+        for line in session.stdout:
+            lines.append(line)
+            if line.startswith("sent 1/1"):  # the order is out: the run's signal handlers are in place
+                session.send_signal(signal.SIGINT)
+                break
+        output = "".join(lines) + session.stdout.read()
+        code = session.wait(timeout=TIMEOUT_S)
+
+    assert code == pytest.ExitCode.INTERRUPTED, output
+    assert "KeyboardInterrupt" in output and "test_never_reached" not in output, output
+    with Ledger(team_env) as ledger:
+        [run] = ledger.runs()
+        [order] = ledger.orders(run.run_id)
+    assert run.ended_at is not None and run.state is RunState.VERIFIED, run
+    assert (order.chain_verdict, order.delivery_failure) == (Verdict.GOOD, FailureClass.COURIER_FAILED)
