@@ -69,10 +69,14 @@ def local_stack(say: Say) -> Iterator[ChainprobeStack]:
     """The running local stack, or one started here and stopped on exit."""
     stack = LocalStack(say=say)
     status = stack.status()
-    started = not status["running"] or "api_url" not in status
+    started = not status["running"]  # a running stack is the user's, even when the chain is not deployed
     try:
-        if started:
-            say("the local stack is not running: starting it for this test session")
+        if started or "api_url" not in status:
+            say(
+                "the local stack is not running: starting it for this test session"
+                if started
+                else "the local stack runs without the chain: deploying it"
+            )
             stack.up()
             status = stack.status()
         clients = AwsClients.local(str(status["aws_endpoint_url"]), str(status["region"]))
