@@ -141,10 +141,12 @@ def run_canary(
     metric_math: bool = True,
     metric_math_wait: float | None = None,
     html: bool = False,
+    spec: ProbeSpec | None = None,
 ) -> RunOutcome:
     """Sends and verifies a canary, then concludes it; a stopped run is concluded as it stands
-    (``RunOutcome.stop`` says why: ``chainprobe.run_lifecycle``)."""
-    spec = load_spec(spec_path)
+    (``RunOutcome.stop`` says why: ``chainprobe.run_lifecycle``). ``spec``, when given, is the spec
+    loaded from ``spec_path`` as the caller changed it (the pytest plugin's payload overrides)."""
+    spec = spec if spec is not None else load_spec(spec_path)
     target = target or resolve_target(say=say)
     publisher = publisher_for(spec, target, str(spec_path)) if publish_metrics else None
     source = metric_math_source(spec, target, enabled=metric_math, wait_s=metric_math_wait, say=say)

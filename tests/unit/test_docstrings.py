@@ -36,6 +36,7 @@ MODULES = [
     "chainprobe.report.alarms.sources",
     "chainprobe.report.slo_export.ratio",
     "chainprobe.stacks.local.fault_names",
+    "chainprobe.pytest_plugin.kinds",
     "chainprobe_localstack.cloudwatch.alarm_rule",
     "chainprobe_localstack.cloudwatch.alarm_state",
     "chainprobe_localstack.lambda_.timeout_log",
