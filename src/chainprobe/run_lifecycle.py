@@ -122,7 +122,7 @@ def stop_for(error: BaseException) -> RunStop:
     if isinstance(error, KeyboardInterrupt):
         return RunStop(StopCause.INTERRUPTED, "SIGINT")
     if isinstance(error, LedgerError):
-        return RunStop(StopCause.LEDGER, f"ledger: {error}")
+        return RunStop(StopCause.LEDGER, str(error))  # the reason reads "ledger: <path>: …" once
     if isinstance(error, SpecError | TargetConfigError):
         return RunStop(StopCause.CONFIG, str(error))
     if isinstance(error, CourierJournalError | StackError):

@@ -69,6 +69,11 @@ def test_each_error_stands_for_its_cause(error: BaseException, cause: StopCause)
     assert stop_for(error).cause is cause
 
 
+def test_a_ledger_stop_says_ledger_once() -> None:
+    stop = stop_for(LedgerBusyError("/x/ledger.sqlite: the ledger stayed locked (database is locked)"))
+    assert stop.reason == "ledger: /x/ledger.sqlite: the ledger stayed locked (database is locked)"
+
+
 def test_the_courier_journal_is_infrastructure_and_says_so() -> None:
     stop = stop_for(CourierJournalError("courier journal at http://127.0.0.1:9: refused"))
     assert stop.reason == "infrastructure: courier journal at http://127.0.0.1:9: refused"
