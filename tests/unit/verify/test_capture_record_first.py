@@ -58,3 +58,20 @@ def test_an_event_the_ledger_did_not_take_stays_in_the_queue(
     order = ledger.get_order(run_id, 0)
     assert order.event_at is not None and order.chain_verdict is Verdict.GOOD
     assert sqs.deleted == [own] and world.left_in_queue() == 0
+
+
+def test_more_events_than_one_sqs_batch_are_all_deleted_once_recorded(world: CaptureWorld) -> None:
+    """The events of one pass are deleted together, after the ledger write: more than SQS takes in one
+    delete call (10) go in several."""
+    ledger = world.ledger
+    run_id = ledger.create_run(spec_path="shop.yaml", spec_name="shop", target="moto").run_id
+    events = []
+    for seq in range(25):
+        sent_at = sent_order(ledger, run_id, seq, f"o-{seq}")
+        answer_good(ledger, run_id, seq, f"o-{seq}", sent_at)
+        events.append(world.event(f"o-{seq}"))
+
+    world.verifier.verify(run_id)
+
+    assert sorted(world.clients.sqs.deleted) == sorted(events) and world.left_in_queue() == 0
+    assert all(order.chain_verdict is Verdict.GOOD for order in ledger.orders(run_id))
