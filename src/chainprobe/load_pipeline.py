@@ -17,7 +17,9 @@ duration plus a minute) the Locust processes stop, letting orders in flight fini
 then finishes judging (each stage has its deadline) and the run is concluded. Stopped early as a
 canary is (``chainprobe.run_lifecycle``): Ctrl-C or SIGTERM, a verification that fails, or Locust
 processes that did not end normally stop the Locust processes, and the run is concluded as it stands,
-``incomplete`` with the reason.
+``incomplete`` with the reason. A run whose Locust processes ended normally but sent fewer orders than
+its shape planned (cut at ``--max-seconds``, a worker lost with its share) is incomplete too
+(``sending_shortfall``): its gate is not met, exit 1.
 
 Example::
 
@@ -33,7 +35,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from chainprobe.drive.load.context import RunContext, write_json_atomically
+from chainprobe.drive.load.context import DriverResult, RunContext, write_json_atomically
 from chainprobe.drive.load.loopback import require_loopback
 from chainprobe.drive.load.processes import DriverProcesses
 from chainprobe.drive.load.schedule import START_LEAD_S
@@ -59,7 +61,14 @@ from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.template import render
 from chainprobe.target import Target, resolve_target
 
-__all__ = ["DEFAULT_SPEC", "LoadOutcome", "default_max_seconds", "run_load", "write_load_report"]
+__all__ = [
+    "DEFAULT_SPEC",
+    "LoadOutcome",
+    "default_max_seconds",
+    "run_load",
+    "sending_shortfall",
+    "write_load_report",
+]
 
 DEFAULT_SPEC = Path("probes/orders.yaml")
 CAP_SLACK_S = 60.0
@@ -80,6 +89,28 @@ class LoadOutcome:
 def default_max_seconds(shape: LoadShape, spec: ProbeSpec) -> float:
     """The hard cap when none is given: the shape, its start lead, the stop grace, and a minute."""
     return shape.duration_s + START_LEAD_S + spec.deadlines.api + STOP_GRACE_S + CAP_SLACK_S
+
+
+def sending_shortfall(planned: int, sent: int, result: DriverResult | None) -> str | None:
+    """Why the load is incomplete when fewer orders left than its shape planned, else ``None``.
+
+    >>> sending_shortfall(66, 66, DriverResult(stopped_by="--max-seconds 20")) is None
+    True
+    >>> sending_shortfall(66, 20, DriverResult(stopped_by="--max-seconds 4"))
+    'the load sent 20 of the 66 orders its shape planned (stopped by --max-seconds 4)'
+    >>> sending_shortfall(66, 50, DriverResult(workers_lost=(1,)))
+    'the load sent 50 of the 66 orders its shape planned (Locust worker 1 lost during the run)'
+    """
+    if sent >= planned:
+        return None
+    why = []
+    if result is not None and result.stopped_by != "shape":
+        why.append(f"stopped by {result.stopped_by}")
+    if result is not None and result.workers_lost:
+        lost = ", ".join(str(index) for index in result.workers_lost)
+        why.append(f"Locust worker{'s' if len(result.workers_lost) > 1 else ''} {lost} lost during the run")
+    because = f" ({'; '.join(why)})" if why else ""
+    return f"the load sent {sent} of the {planned} orders its shape planned{because}"
 
 
 def run_load(
@@ -161,7 +192,12 @@ def run_load(
         if ended.failed is not None:
             control.stop(RunStop(StopCause.INFRASTRUCTURE, f"load driver: {ended.failed}"))
         if not control.stopped:
-            ledger.mark_run_sent(run.run_id)
+            sent = sum(1 for order in ledger.orders(run.run_id) if order.sent_at is not None)
+            short = sending_shortfall(shape.planned_orders, sent, ended.result)
+            if short is None:
+                ledger.mark_run_sent(run.run_id)
+            else:  # incomplete: its sending stays unfinished, with the reason (no stop: the gate says 1)
+                ledger.end_run(run.run_id, end_reason=short, verified=False)
         outcome = conclude(
             run.run_id,
             spec,

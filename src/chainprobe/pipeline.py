@@ -115,9 +115,17 @@ class ProgressLine:
             print(text, file=self.stream, flush=True)  # type: ignore[call-overload]
 
 
+VERIFIER_READ_TIMEOUT_S = 10.0  # a verification call answers in well under a second when the stack is up
+VERIFIER_ATTEMPTS = 2  # the first call and one retry
+
+
 def verifier_for(spec: ProbeSpec, target: Target, ledger: Ledger) -> RunVerifier:
-    """The run's verifier, its courier journal watched (``chainprobe.run_verification``)."""
-    verifier = RunVerifier(spec=spec, endpoints=target.endpoints, clients=target.clients, ledger=ledger)
+    """The run's verifier, its courier journal watched (``chainprobe.run_verification``). Its AWS calls
+    give up after ``VERIFIER_READ_TIMEOUT_S`` x ``VERIFIER_ATTEMPTS``: an endpoint that stops answering
+    mid-run stops the run in seconds (the defaults, 30 s x 6 attempts, held a frozen LocalStack's run
+    for minutes while every order was still sent)."""
+    clients = target.clients.bounded(read_timeout=VERIFIER_READ_TIMEOUT_S, total_attempts=VERIFIER_ATTEMPTS)
+    verifier = RunVerifier(spec=spec, endpoints=target.endpoints, clients=clients, ledger=ledger)
     watch_courier(verifier)
     return verifier
 

@@ -50,6 +50,7 @@ from chainprobe.ledger.model import OrderRecord, Run, RunState
 from chainprobe.ledger.store import Ledger
 from chainprobe.spec.exceptions import SpecError
 from chainprobe.spec.model import ProbeSpec
+from chainprobe.spec.secrets import redact
 from chainprobe.stacks.exceptions import StackError
 from chainprobe.target import TargetConfigError
 from chainprobe.verify.cleanup import ItemCleanup
@@ -97,8 +98,10 @@ class RunStop:
     @property
     def reason(self) -> str:
         """The end reason recorded in the ledger and the report: ``interrupted (SIGINT)``,
-        ``infrastructure: AWS endpoint: …``, ``bug: internal error: KeyError: 'x'``."""
-        detail = " ".join(self.detail.split())  # one line, whatever the error's message held
+        ``infrastructure: AWS endpoint: …``, ``bug: internal error: KeyError: 'x'``. One line, with
+        every secret redacted (an error's text may hold a URL with ``?key=…``): the ledger keeps it, and
+        a later ``verify`` prints it in an environment that may not know the secret."""
+        detail = " ".join(redact(self.detail).split())  # one line, whatever the error's message held
         if self.cause is StopCause.INTERRUPTED:
             return f"interrupted ({detail})"
         return f"{self.cause.value}: {detail}"
@@ -119,7 +122,7 @@ def stop_for(error: BaseException) -> RunStop:
     if isinstance(error, KeyboardInterrupt):
         return RunStop(StopCause.INTERRUPTED, "SIGINT")
     if isinstance(error, LedgerError):
-        return RunStop(StopCause.LEDGER, f"ledger: {error}")
+        return RunStop(StopCause.LEDGER, str(error))  # the reason reads "ledger: <path>: …" once
     if isinstance(error, SpecError | TargetConfigError):
         return RunStop(StopCause.CONFIG, str(error))
     if isinstance(error, CourierJournalError | StackError):

@@ -97,6 +97,7 @@ def test_an_arrival_ramp_sends_every_planned_order_and_accounts_for_each(
     assert ran.returncode in (0, 1), ran.stderr
     assert "Traceback" not in ran.stderr
     report, load_report = reports(tmp_path / "reports")
+    assert report["complete"] is True and report["end_reason"] is None  # it sent its whole shape
     orders = ledger_orders(ledger_path, report["run_id"])
     sent = [o for o in orders if o.sent_at is not None]
     assert [o.seq for o in orders] == list(range(shape.planned_orders))  # each arrival once
@@ -115,6 +116,33 @@ def test_an_arrival_ramp_sends_every_planned_order_and_accounts_for_each(
         "## Load: arrival-ramp x0.25 (30 s), 1 Locust process"
         in (tmp_path / "reports" / "summary.md").read_text()
     )
+
+
+def test_a_load_cut_short_by_max_seconds_is_incomplete(
+    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path
+) -> None:
+    """``--max-seconds`` before the shape's end: the orders that left are judged and reported, but the run
+    did not send what its shape planned, so it is never graded as complete."""
+    shape = ARRIVAL_RAMP.scaled(0.1)  # 12 s, 66 orders
+    ran = load(
+        cli_env,
+        *("--shape", "arrival-ramp", "--time-scale", "0.1", "--max-seconds", "8", "--no-metric-math"),
+        *("--report-dir", str(tmp_path / "reports")),
+    )
+
+    assert ran.returncode == 1, ran.stderr
+    assert "Traceback" not in ran.stderr
+    report, load_report = reports(tmp_path / "reports")
+    counts = report["orders"]
+    assert counts["sent"] == counts["good"] + counts["bad"] + counts["pending"] < shape.planned_orders
+    assert report["complete"] is False
+    assert report["end_reason"] == (
+        f"the load sent {counts['sent']} of the {shape.planned_orders} orders its shape planned "
+        "(stopped by --max-seconds 8)"
+    )
+    assert report["slo"]["met"] is False
+    assert f"run {report['run_id']} incomplete: {report['end_reason']}" in ran.stderr
+    assert load_report["achieved"]["sent"] == counts["sent"]
 
 
 def test_two_workers_share_the_arrivals(cli_env: dict[str, str], ledger_path: Path, tmp_path: Path) -> None:
@@ -191,8 +219,10 @@ def test_a_worker_killed_mid_run_loses_no_order(cli_env: dict[str, str], ledger_
             process.kill()
             process.wait()
 
-    assert process.returncode in (0, 1), stderr
+    # the killed worker's share was never sent: the run is incomplete, its gate not met (exit 1)
+    assert process.returncode == 1, stderr
     assert f"(pid {workers[0].pid}) killed by SIGKILL during the run" in stdout
+    assert f"run {run_id} incomplete: the load sent " in stderr and "Traceback" not in stderr
     finished = subprocess.run(
         [*CHAINPROBE, "verify", "--run", run_id],
         env=cli_env,
@@ -201,7 +231,7 @@ def test_a_worker_killed_mid_run_loses_no_order(cli_env: dict[str, str], ledger_
         text=True,
         timeout=180,
     )
-    assert finished.returncode in (0, 1) and "Traceback" not in finished.stderr, finished.stderr
+    assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stderr  # still short
     orders = ledger_orders(ledger_path, run_id)
     assert_judged(orders)
     assert len(orders) >= killed_at

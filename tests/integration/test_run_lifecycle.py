@@ -360,6 +360,44 @@ def test_localstack_stopped_mid_run_ends_it_with_exit_3_and_a_report(
             assert order.chain_verdict.value == "bad" and order.chain_failure is not None, order
 
 
+def test_localstack_frozen_mid_run_ends_it_with_exit_3_within_a_bound(
+    own_stack: LocalStack, tmp_path: Path
+) -> None:
+    """A LocalStack that accepts connections but never answers (SIGSTOP): the verifier's calls give up
+    in seconds, so the run ends, judged and reported, well within WAIT_S (boto's own bounds, 30 s x 6
+    attempts per call, held it for about six minutes)."""
+    ledger_path = tmp_path / "ledger.sqlite"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAINPROBE_", "AWS_", "LOCUST_"))}
+    env |= {
+        "CHAINPROBE_STATE_DIR": str(own_stack.config.state_dir),
+        "CHAINPROBE_LOCALSTACK_PORT": str(own_stack.config.localstack_port),
+        "CHAINPROBE_COURIER_PORT": str(own_stack.config.courier_port),
+        "CHAINPROBE_LEDGER": str(ledger_path),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    reports = tmp_path / "reports"
+    process = canary(env, SPEC, count=40, rate=2, reports=reports)
+    wait_for_sent(ledger_path, process, 6)
+    localstack, _ = own_stack.servers()
+    pid = localstack.pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        _, stderr = process.communicate(timeout=WAIT_S)
+    finally:
+        os.kill(pid, signal.SIGCONT)  # so that the fixture's down stops it as usual
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert process.returncode == 3, stderr
+    one_line_saying(stderr, "incomplete: infrastructure: ")
+    report = report_of(reports)
+    assert report["complete"] is False and report["end_reason"].startswith("infrastructure: ")
+    counts = report["orders"]
+    assert counts["sent"] == counts["good"] + counts["bad"] + counts["pending"]
+
+
 def test_ctrl_c_stops_a_load_run_too(cli_env: dict[str, str], ledger_path: Path, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     args = f"load --spec {SPEC} --shape arrival-ramp --time-scale 0.5 --no-metric-math --report-dir {reports}"

@@ -50,6 +50,8 @@ def finish_load(outcome: LoadOutcome) -> int:
     if run.stop is not None:
         say(stopped_line(run))
         return exit_code(run)
+    if not run.report.complete and run.report.run.end_reason is not None:
+        say(f"run {run.report.run.run_id} incomplete: {run.report.run.end_reason}")
     if not run.report.gate.met:
         return ExitCode.SLO_BREACHED
     if outcome.driver_failed is not None or run.publish_error is not None:

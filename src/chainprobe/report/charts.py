@@ -26,6 +26,7 @@ from chainprobe.report.build import worst_orders
 from chainprobe.report.formatting import ms, percent
 from chainprobe.report.html_page import esc
 from chainprobe.report.model import RunReport
+from chainprobe.spec.secrets import redact
 
 __all__ = [
     "DEFS",
@@ -508,7 +509,7 @@ def _row_tip(order: OrderRecord, lags: dict[Stage, float]) -> str:
         parts.append(f"API {order.api_status}")
     parts.extend(f"{stage.value} +{ms(lag)}" for stage, lag in lags.items())
     if order.details:
-        parts.append(" ".join(order.details.split())[:300])
+        parts.append(" ".join(redact(order.details).split())[:300])  # redacted before it is cut
     return "; ".join(parts)
 
 

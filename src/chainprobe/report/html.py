@@ -41,6 +41,7 @@ from chainprobe.report.sections import (
 )
 from chainprobe.report.timefmt import iso_utc
 from chainprobe.spec.duration import format_duration
+from chainprobe.spec.secrets import redact
 
 __all__ = ["render_html"]
 
@@ -431,14 +432,14 @@ def _worst(report: RunReport) -> str:
         seq, order_id, verdict, failure, api, latency, details = order_cells(order)
         bad = order.chain_verdict is Verdict.BAD or order.delivery_verdict is Verdict.BAD
         mark = "✘ " if bad else ("… " if order.pending else "")
-        full = " ".join((order.details or "").split())
+        full = " ".join(redact(order.details or "").split())
         verdict_css = ' class="no"' if bad else ""
         failure_cell = f"<code>{esc(failure)}</code>" if failure else ""
         rows.append(
             f'<tr><td class="num">{esc(seq)}</td><td><code>{esc(order_id)}</code></td>'
             f"<td{verdict_css}>{esc(mark + verdict)}</td><td>{failure_cell}</td>"
             f'<td class="num">{esc(api)}</td><td class="num">{esc(latency)}</td>'
-            f'<td class="detail" title="{clip(full, 2000)}">{clip(details, DETAILS_CHARS)}'
+            f'<td class="detail" title="{clip(full, 2000)}">{clip(redact(details), DETAILS_CHARS)}'
             f"{_body(order)}</td></tr>"
         )
     names = ("seq", "order id", "verdict", "class", "API", "latency", "details")
@@ -461,16 +462,16 @@ def _worst(report: RunReport) -> str:
 
 
 def _body(order: OrderRecord) -> str:
-    """The response body of a bad or pending order, folded."""
+    """The response body of a bad or pending order, folded: its secrets redacted before it is cut and
+    escaped (a cut could leave a secret's start, and an escaped secret is no longer found by the
+    report writer's redaction)."""
     judged_good = order.chain_verdict is Verdict.GOOD and order.delivery_verdict in (None, Verdict.GOOD)
     if not order.api_body or judged_good:
         return ""
-    size = len(order.api_body)
+    body = redact(order.api_body)
+    size = len(body)
     more = f", first {BODY_CHARS} of {size} characters" if size > BODY_CHARS else ""
-    return (
-        f"<details><summary>response body{more}</summary><pre>{clip(order.api_body, BODY_CHARS)}</pre>"
-        "</details>"
-    )
+    return f"<details><summary>response body{more}</summary><pre>{clip(body, BODY_CHARS)}</pre></details>"
 
 
 def _lags(report: RunReport) -> str:

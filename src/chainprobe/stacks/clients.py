@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
@@ -18,20 +18,24 @@ class AwsClients:
 
     Against a local endpoint the fixed ``test`` credentials are used, so that a developer's real
     credentials never travel to an emulator; against AWS, the usual credential chain applies.
+    ``read_timeout`` and ``total_attempts`` (the first call included) bound how long one call may hang
+    on an endpoint that accepts connections but never answers (a frozen LocalStack): their product.
     """
 
     region: str
     endpoint_url: str | None = None
     max_pool: int = 32
+    read_timeout: float = 30.0
+    total_attempts: int = 6  # boto's max_attempts 5: five retries after the first call
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def client(self, service: str) -> Any:
         if service not in self._cache:
             config = Config(
-                retries={"max_attempts": 5, "mode": "adaptive"},
+                retries={"total_max_attempts": self.total_attempts, "mode": "adaptive"},
                 max_pool_connections=self.max_pool,
                 connect_timeout=5,
-                read_timeout=30,
+                read_timeout=self.read_timeout,
             )
             kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
             if self.endpoint_url:
@@ -39,6 +43,10 @@ class AwsClients:
             session: Any = boto3.session.Session()
             self._cache[service] = session.client(service, **kwargs)
         return self._cache[service]
+
+    def bounded(self, *, read_timeout: float, total_attempts: int) -> AwsClients:
+        """The same place with calls bounded as given (clients of their own, not this one's)."""
+        return replace(self, read_timeout=read_timeout, total_attempts=total_attempts, _cache={})
 
     @classmethod
     def local(cls, endpoint_url: str, region: str = "us-east-1") -> AwsClients:

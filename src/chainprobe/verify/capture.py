@@ -156,18 +156,21 @@ class CaptureRule:
             wait_seconds = 0
 
     def settle(self, *, consumed: Sequence[CapturedEvent], released: Sequence[CapturedEvent]) -> None:
-        """Deletes the consumed messages; makes the released ones visible again in ``RELEASE_SECONDS``."""
-        if consumed:
+        """Deletes the consumed messages; makes the released ones visible again in ``RELEASE_SECONDS``.
+        Any number of each (SQS takes ``RECEIVE_BATCH`` entries per call: they go in chunks)."""
+        for start in range(0, len(consumed), RECEIVE_BATCH):
+            chunk = consumed[start : start + RECEIVE_BATCH]
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": e.receipt_handle} for i, e in enumerate(consumed)],
+                Entries=[{"Id": str(i), "ReceiptHandle": e.receipt_handle} for i, e in enumerate(chunk)],
             )
-        if released:
+        for start in range(0, len(released), RECEIVE_BATCH):
+            chunk = released[start : start + RECEIVE_BATCH]
             self.sqs.change_message_visibility_batch(
                 QueueUrl=self.queue_url,
                 Entries=[
                     {"Id": str(i), "ReceiptHandle": e.receipt_handle, "VisibilityTimeout": RELEASE_SECONDS}
-                    for i, e in enumerate(released)
+                    for i, e in enumerate(chunk)
                 ],
             )
 

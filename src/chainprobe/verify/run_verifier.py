@@ -119,10 +119,13 @@ class RunVerifier:
         by_id = {record.order_id: record for record in pending}
         observations: list[Observation] = []
         observations += self._observe_table(pending)
-        observations += self._observe_events(run_id, by_id)
+        consumed: list[CapturedEvent] = []
+        observations += self._observe_events(run_id, by_id, consumed)
         observations += self._observe_courier(pending)
         if observations:
             self.ledger.record_observations(run_id, observations)
+        if consumed and self.capture is not None:  # deleted once the ledger holds them, never before
+            self.capture.settle(consumed=consumed, released=[])
         now = time.time()
         outcomes = []
         for record in self.ledger.pending_orders(run_id):
@@ -171,20 +174,25 @@ class RunVerifier:
         evidence = self.evidence[record.order_id]
         return record.dynamodb_at is None and (evidence.item is None or bool(evidence.item_problems))
 
-    def _observe_events(self, run_id: str, by_id: dict[str, OrderRecord]) -> list[Observation]:
+    def _observe_events(
+        self, run_id: str, by_id: dict[str, OrderRecord], consumed: list[CapturedEvent]
+    ) -> list[Observation]:
+        """The events of pending orders; the messages to delete go to ``consumed`` (deleted by the
+        caller once the observations are in the ledger: a failed write leaves them in the queue, and
+        one seen twice is counted once by its message id), the others' are released at once."""
         if self.spec.event is None or self.capture is None:
             return []
         observations: list[Observation] = []
         for batch in self.capture.receive(wait_seconds=1):
             now = time.time()
-            consumed, released = [], []
+            released = []
             for captured in batch:
                 placed = self._place(run_id, by_id, captured, observations)
                 if placed or captured.unclaimed_too_long(now):
                     consumed.append(captured)
                 else:
                     released.append(captured)
-            self.capture.settle(consumed=consumed, released=released)
+            self.capture.settle(consumed=[], released=released)
         return observations
 
     def _place(

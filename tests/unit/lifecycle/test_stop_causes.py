@@ -69,6 +69,11 @@ def test_each_error_stands_for_its_cause(error: BaseException, cause: StopCause)
     assert stop_for(error).cause is cause
 
 
+def test_a_ledger_stop_says_ledger_once() -> None:
+    stop = stop_for(LedgerBusyError("/x/ledger.sqlite: the ledger stayed locked (database is locked)"))
+    assert stop.reason == "ledger: /x/ledger.sqlite: the ledger stayed locked (database is locked)"
+
+
 def test_the_courier_journal_is_infrastructure_and_says_so() -> None:
     stop = stop_for(CourierJournalError("courier journal at http://127.0.0.1:9: refused"))
     assert stop.reason == "infrastructure: courier journal at http://127.0.0.1:9: refused"
@@ -234,3 +239,15 @@ def test_the_end_of_a_run_is_recorded(tmp_path: Path) -> None:
         5.0,
     )
     assert (finished.state, finished.end_reason, finished.ended_at) == (RunState.VERIFIED, None, 9.0)
+
+
+def test_an_end_reason_never_holds_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reason goes into the ledger, where a later ``verify`` reads it without the secret to hide."""
+    monkeypatch.setenv("CHAINPROBE_API_KEY", "k-0123456789abcdef")
+    error = httpx.ConnectError("connect to http://127.0.0.1:9/prod/orders?key=k-0123456789abcdef refused")
+    reason = stop_for(error).reason
+    assert "k-0123456789abcdef" not in reason
+    url = "http://127.0.0.1:9/prod/orders?key=***"
+    assert reason == f"infrastructure: HTTP: ConnectError: connect to {url} refused"
+    line = RunStop(StopCause.INFRASTRUCTURE, "courier at http://h/?token=k-0123456789abcdef").reason
+    assert line == "infrastructure: courier at http://h/?token=***"

@@ -398,3 +398,23 @@ def test_a_big_run_stays_small_and_caps_the_timeline(capsys: pytest.CaptureFixtu
     assert [verdict[0] for verdict in worst] == ["✘"] * 30 + ["…"] * 5 + ["g"] * 5
     assert "An even sample of 20 of the other 9960 orders" in timeline
     assert len(buckets(report)[1]) <= 40
+
+
+SECRET = "k&<key>'0123456789"  # HTML-escaped in the page, so the writer's redaction alone misses it
+
+
+@pytest.mark.parametrize("cut", [False, True], ids=["whole", "straddling-the-cut"])
+def test_a_response_body_never_shows_a_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut: bool
+) -> None:
+    from chainprobe.report.html import BODY_CHARS
+    from chainprobe.report.html_page import esc
+
+    monkeypatch.setenv("CHAINPROBE_API_KEY", SECRET)
+    body = ("x" * (BODY_CHARS - 6) if cut else '{"echo": "') + SECRET + '"}'
+    bad = order(1, Verdict.BAD, FailureClass.HTTP_4XX, api_status=403, api_body=body, details=f"key {SECRET}")
+    report = build_report(run=run(), orders=[order(0), bad], spec=spec("spec_full.yaml"))
+    page = write_html(report, tmp_path / "report.html").read_text(encoding="utf-8")
+    for form in (SECRET, esc(SECRET), esc(SECRET[:6])):
+        assert form not in page
+    assert "response body" in page

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from chainprobe.ledger import Ledger
@@ -42,6 +43,13 @@ deadlines: {api: 30, event: 2}
     source="shop.yaml",
 )
 ENDPOINTS = {"api_url": "http://api.test"}
+
+
+def too_many(entries: list[dict[str, Any]], operation: str) -> None:
+    """SQS refuses a batch of more than 10 entries (moto does not)."""
+    if len(entries) > 10:
+        error = {"Code": "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "Message": str(len(entries))}
+        raise ClientError({"Error": error}, operation)
 
 
 class RecordingSqs:
@@ -77,6 +85,7 @@ class RecordingSqs:
         self.real.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
 
     def delete_message_batch(self, *, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        too_many(Entries, "DeleteMessageBatch")
         if self.lose_deletes:
             self.lose_deletes -= 1
             visible_now = [{**entry, "VisibilityTimeout": 0} for entry in Entries]
@@ -89,6 +98,7 @@ class RecordingSqs:
     def change_message_visibility_batch(
         self, *, QueueUrl: str, Entries: list[dict[str, Any]]
     ) -> dict[str, Any]:
+        too_many(Entries, "ChangeMessageVisibilityBatch")
         self.released += [(self._ids[e["ReceiptHandle"]], e["VisibilityTimeout"]) for e in Entries]
         answer: dict[str, Any] = self.real.change_message_visibility_batch(QueueUrl=QueueUrl, Entries=Entries)
         return answer

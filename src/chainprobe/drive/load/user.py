@@ -6,6 +6,8 @@ answer is recorded once it comes. Whether the order leaves on time depends on th
 on how fast earlier orders were answered (an open model), as long as a user is free: the shape sizes
 the users for the rate times ``users_per_rate`` seconds of answer time. When every user is busy the
 next arrival leaves late; the lateness (send time minus due time, both in the ledger) is reported.
+Once the test is stopping (the shape's end, ``--max-seconds``, a signal), an arrival a user claimed and
+was waiting for is not sent: Locust's ``stop_timeout`` is for orders in flight, not for orders due later.
 
 Locust's statistics see one request per order (named ``POST /path``). A request counts as a Locust
 failure when the spec's API expectations say the answer is bad (status, body checks) or no answer came:
@@ -24,6 +26,7 @@ import gevent
 from gevent import Timeout
 from locust import FastHttpUser, task
 from locust.env import Environment
+from locust.runners import STATE_CLEANUP, STATE_STOPPED, STATE_STOPPING
 
 from chainprobe.drive.canary import BODY_LIMIT, order_id_for
 from chainprobe.drive.load.schedule import Arrival
@@ -35,7 +38,7 @@ from chainprobe.spec.request import ProbeTag, build_order_request
 from chainprobe.spec.template import Scalar
 from chainprobe.spec.variables import order_variables
 
-__all__ = ["OrderUser", "api_problem", "timed_out"]
+__all__ = ["OrderUser", "api_problem", "stopping", "timed_out"]
 
 IDLE_S = 1.0  # a user's wait once its process has no arrivals left (it is stopped with the test)
 
@@ -66,6 +69,8 @@ class OrderUser(FastHttpUser):
         delay = arrival.due - time.time()
         if delay > 0:
             gevent.sleep(delay)
+        if stopping(self.environment):
+            return  # a stopped test sends no more orders (the arrival stays unsent, never recorded)
         self.send(arrival)
 
     def send(self, arrival: Arrival) -> None:
@@ -119,6 +124,12 @@ class OrderUser(FastHttpUser):
                 response.success()
             else:
                 response.failure(problem)
+
+
+def stopping(environment: Environment) -> bool:
+    """Whether the test is stopping or stopped (Locust runs users' tasks on until ``stop_timeout``)."""
+    runner = environment.runner
+    return runner is not None and runner.state in (STATE_CLEANUP, STATE_STOPPING, STATE_STOPPED)
 
 
 def timed_out(error: BaseException | None) -> bool:
