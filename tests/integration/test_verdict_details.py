@@ -29,6 +29,10 @@ def test_an_unexpected_2xx_says_what_the_body_said(target: Target, ledger_path: 
         assert order.details is not None
         said = order.details.split("; the body: ", 1)
         assert said[0] == "API answered 201, expected 202", order.details
-        assert json.loads(said[1]) == {"orderId": order.order_id, "status": "CREATED"}
+        body, end = json.JSONDecoder().raw_decode(said[1])
+        assert body == {"orderId": order.order_id, "status": "CREATED"}
+        # the chain went on as for a good order, so the courier was called for a rejected one
+        assert said[1][end:].startswith(", yet the courier was called 1 time(s)"), order.details
+        assert order.delivery_failure is FailureClass.COURIER_UNEXPECTED
     worst = json.loads((tmp_path / "report.json").read_text())["worst_orders"]
     assert all('"status": "CREATED"' in item["details"] for item in worst)
