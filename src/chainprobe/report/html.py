@@ -28,11 +28,11 @@ from chainprobe.report.metric_math import (
 )
 from chainprobe.report.model import BudgetSummary, ObjectiveResult, RunReport
 from chainprobe.report.sections import (
+    LAG_HEADER,
     SliRow,
     class_counts,
-    lag_label,
     lag_notes,
-    lag_stages,
+    lag_rows,
     not_sent_line,
     order_cells,
     orders_line,
@@ -475,21 +475,10 @@ def _body(order: OrderRecord) -> str:
 
 
 def _lags(report: RunReport) -> str:
-    rows = [
-        [
-            stage.value,
-            lag_label(stage),
-            str(dist.count),
-            ms(dist.p50),
-            ms(dist.p95),
-            ms(dist.p99),
-            ms(dist.max),
-        ]
-        for stage, dist in lag_stages(report)
-    ]
+    rows = lag_rows(report)
     if not rows:
         return ""
-    header = ["stage", "lag until", "orders", "p50", "p95", "p99", "max"]
+    header = list(LAG_HEADER)
     table = _table(header, rows, numeric=range(2, 7))
     notes = "".join(f"<li>{esc(note)}</li>" for note in lag_notes(report))
     return _section("lags", "Stage lag after send", f'{table}\n<ul class="meta">{notes}</ul>')

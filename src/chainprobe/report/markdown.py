@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chainprobe.report.formatting import ms, seconds
+from chainprobe.report.formatting import seconds
 from chainprobe.report.metric_math import (
     PERIOD_HEADER,
     class_rows,
@@ -14,12 +14,12 @@ from chainprobe.report.metric_math import (
 )
 from chainprobe.report.model import RunReport
 from chainprobe.report.sections import (
+    LAG_HEADER,
     budget_line,
     class_counts,
     fault_findings,
-    lag_label,
     lag_notes,
-    lag_stages,
+    lag_rows,
     not_sent_line,
     order_cells,
     orders_line,
@@ -120,19 +120,8 @@ def _worst(report: RunReport) -> list[str]:
 
 
 def _lags(report: RunReport) -> str:
-    rows = [
-        [
-            stage.value,
-            lag_label(stage),
-            str(dist.count),
-            ms(dist.p50),
-            ms(dist.p95),
-            ms(dist.p99),
-            ms(dist.max),
-        ]
-        for stage, dist in lag_stages(report)
-    ]
-    header = ["stage", "lag until", "orders", "p50", "p95", "p99", "max"]
+    rows = lag_rows(report)
+    header = list(LAG_HEADER)
     notes = "\n".join(f"- {note}" for note in lag_notes(report))
     return "#### Stage lag after send\n\n" + _table(header, rows) + (f"\n\n{notes}" if notes else "")
 

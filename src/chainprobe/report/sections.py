@@ -159,6 +159,25 @@ def lag_stages(report: RunReport) -> list[tuple[Stage, Distribution]]:
     ]
 
 
+LAG_HEADER = ("stage", "lag until", "orders", "p50", "p95", "p99", "max")
+
+
+def lag_rows(report: RunReport) -> list[list[str]]:
+    """One row per verified stage under ``LAG_HEADER``: what its lag runs to and its percentiles."""
+    return [
+        [
+            stage.value,
+            lag_label(stage),
+            str(dist.count),
+            ms(dist.p50),
+            ms(dist.p95),
+            ms(dist.p99),
+            ms(dist.max),
+        ]
+        for stage, dist in lag_stages(report)
+    ]
+
+
 def lag_label(stage: Stage) -> str:
     """What a stage's lag runs to: ``'answered'``, ``'seen by the verifier (an upper bound)'``."""
     meaning = STAGE_LAGS.get(stage)
