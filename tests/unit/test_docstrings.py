@@ -29,6 +29,8 @@ MODULES = [
     "chainprobe.measure.budget",
     "chainprobe.measure.fault_log",
     "chainprobe.measure.sli",
+    "chainprobe.measure.logsinsights",
+    "chainprobe.measure.logsinsights.errors",
     "chainprobe.measure.run_traffic",
     "chainprobe.report.alarms.exceptions",
     "chainprobe.report.alarms.sources",

@@ -11,6 +11,8 @@ Each service has one provider module, registered by entry point in this package'
   ``events``, ``dynamodb`` and ``sqs`` (``PROVIDER_OVERRIDE_SQS=chainprobe``).
 - ``cloudwatch``: GetMetricData evaluates metric math with chainprobe's evaluator, vendored into
   ``_vendor`` at install (``PROVIDER_OVERRIDE_CLOUDWATCH=chainprobe``).
+- ``logs``: Logs Insights (StartQuery, GetQueryResults, StopQuery) over the local log groups with
+  chainprobe's evaluator, vendored like metric math (``PROVIDER_OVERRIDE_LOGS=chainprobe``).
 
 This package is installed into LocalStack's own virtualenv, never into the harness's.
 """

@@ -43,6 +43,8 @@ def localstack_server(
             "PROVIDER_OVERRIDE_APIGATEWAY": "chainprobe",
             "PROVIDER_OVERRIDE_SQS": "chainprobe",
             "PROVIDER_OVERRIDE_CLOUDWATCH": "chainprobe",
+            # Logs Insights (StartQuery, GetQueryResults, StopQuery) over the local log groups.
+            "PROVIDER_OVERRIDE_LOGS": "chainprobe",
             "LAMBDA_LIMITS_CONCURRENT_EXECUTIONS": str(lambda_concurrency),
             # AWS keeps 100 of 1000 unreserved; the same tenth leaves room for reserved concurrency.
             "LAMBDA_LIMITS_MINIMUM_UNRESERVED_CONCURRENCY": str(max(1, lambda_concurrency // 10)),

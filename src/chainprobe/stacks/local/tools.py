@@ -1,8 +1,8 @@
 """Installs the local stack's tools under ``$CHAINPROBE_HOME/tools``, each pinned, each once.
 
 - LocalStack (``localstack-core[runtime]``) in its own virtualenv, with the project's plugin package
-  (and the harness modules it needs vendored into it: the metric-math evaluator, the fault names);
-  it pins its own boto3, so it never shares the harness's environment.
+  (and the harness modules it needs vendored into it: the metric-math and Logs Insights evaluators,
+  the fault names); it pins its own boto3, so it never shares the harness's environment.
 - The Lambda ``python3.12`` runtime: a virtualenv with boto3 only, as AWS's runtime has.
 - The WireMock standalone jar, taken from the npm registry's ``wiremock`` package.
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from chainprobe.measure import metricmath
+from chainprobe.measure import logsinsights, metricmath
 from chainprobe.stacks import paths
 from chainprobe.stacks.exceptions import ToolInstallError, ToolMissingError
 from chainprobe.stacks.local import fault_names
@@ -125,7 +125,11 @@ def tree_digest(*roots: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-VENDORED: dict[str, ModuleType] = {"metricmath": metricmath, "fault_names": fault_names}
+VENDORED: dict[str, ModuleType] = {
+    "metricmath": metricmath,
+    "logsinsights": logsinsights,
+    "fault_names": fault_names,
+}
 """Harness modules the plugins need in LocalStack's venv, by their name under ``_vendor``.
 
 Each must be standard library only and import nothing from chainprobe but itself.

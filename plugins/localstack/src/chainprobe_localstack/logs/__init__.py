@@ -1,0 +1,1 @@
+"""CloudWatch Logs for the local stack: LocalStack's own provider, plus Logs Insights queries."""
