@@ -1,0 +1,86 @@
+"""The log view on the real local stack: the chain's own milestone logs, read by one Logs Insights query
+per run (``logs:chainprobe``), beside the black box and the metric math.
+
+- A clean canary: every order reached the delivery function's COMPLETED, so the log SLI is 100%, and
+  the lead time (START in OrdersHandler to COMPLETED in DeliveryHandler) is positive and within the
+  delivery deadline.
+- ``events-entry-failure`` in naive publish mode (as in test_reconciliation.py): the black box finds the
+  marked orders bad (``event_missing``), their logs never reach the delivery function's COMPLETED, and
+  the metric math counts none of them: the three-way reconciliation says black box and logs saw them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chainprobe.pipeline import run_canary
+from chainprobe.spec.variables import endpoint_variables
+from chainprobe.target import Target
+from tests.integration.conftest import RunningStack
+from tests.integration.test_local_stack import redeploy
+from tests.integration.test_reconciliation import COUNT, MARKED, reconciled_canary
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+DELIVERY_DEADLINE_MS = 30_000  # probes/orders.yaml deadlines.courier
+
+
+def test_a_clean_canary_reaches_every_last_milestone(
+    target: Target, ledger_path: Path, tmp_path: Path
+) -> None:
+    run_canary(
+        spec_path=REPO / "probes" / "orders.yaml",
+        count=4,
+        rate=4.0,
+        report_dir=tmp_path,
+        say=print,
+        target=target,
+        metric_math=False,
+    )
+    report: dict[str, Any] = json.loads((tmp_path / "report.json").read_text())
+    logs = report["logs"]
+    print(json.dumps(logs, indent=2))
+    assert report["sli"]["availability"] == 1.0
+    assert logs["configured"] is True and logs["notes"] == []
+    assert logs["sli"] == {"availability": 1.0, "started": 4, "completed": 4}
+    lead = logs["lead_time_ms"]
+    assert 0 < lead["p50"] <= lead["p95"] <= lead["max"] < DELIVERY_DEADLINE_MS
+    assert logs["reconciliation"]["by_class"] == {}
+
+
+def test_a_swallowed_publish_failure_is_seen_by_the_black_box_and_the_logs_only(
+    local_stack: RunningStack, ledger_path: Path, tmp_path: Path
+) -> None:
+    redeploy(local_stack, "naive")
+    try:
+        target = Target(
+            name="local",
+            endpoints=endpoint_variables(local_stack.stack.status()),
+            clients=local_stack.clients,
+        )
+        report = reconciled_canary(target, tmp_path, "events-entry-failure")
+    finally:
+        redeploy(local_stack, "strict")
+
+    logs = report["logs"]
+    print(json.dumps(logs, indent=2))
+    failed = len(MARKED)
+    assert report["orders"]["by_class"] == {"event_missing": failed}
+    assert logs["sli"] == {
+        "availability": pytest.approx((COUNT - failed) / COUNT),
+        "started": COUNT,
+        "completed": COUNT - failed,
+    }
+    event_missing = logs["reconciliation"]["by_class"]["event_missing"]
+    assert event_missing == {
+        "black_box": failed,
+        "metric_math": 0,
+        "logs": failed,
+        "seen_by": ["black_box", "logs"],
+    }
+    assert report["metric_math"]["availability"] == 1.0
