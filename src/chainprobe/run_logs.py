@@ -5,6 +5,7 @@ summary of it (``chainprobe.report.logs``), for ``pipeline.conclude``.
 runs the run's one milestone query (``chainprobe.measure.log_view_read``), waiting up to ``wait_s``
 (else ``CHAINPROBE_LOGS_WAIT``, else 60 s) for the logs to arrive, and reconciles the three views
 (``chainprobe.measure.log_reconcile``). It never raises: whatever goes wrong is a note in the report.
+``drill_down`` reads the drill-downs of a recorded run's orders (``chainprobe logs``).
 """
 
 from __future__ import annotations
@@ -13,20 +14,23 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError
 
 from chainprobe.ledger.model import FailureClass, OrderRecord, Run
+from chainprobe.measure.log_drilldown import BATCH, Drilldown, drilldown_query, drilldowns
 from chainprobe.measure.log_reconcile import reconcile_logs
-from chainprobe.measure.log_view_read import DEFAULT_WAIT_S, read_log_view, rendered
-from chainprobe.measure.logs_query import LogsClient
+from chainprobe.measure.log_view_read import DEFAULT_WAIT_S, MARGIN_S, read_log_view, rendered
+from chainprobe.measure.logs_query import LogsClient, run_logs_query
 from chainprobe.report.logs import LogsSummary
 from chainprobe.report.metric_math import ReconciliationSummary
+from chainprobe.spec.exceptions import SpecError
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.template import Scalar
 from chainprobe.target import Target
 
-__all__ = ["LOGS_WAIT_ENV", "LogsSource", "logs_source", "measure_logs"]
+__all__ = ["LOGS_WAIT_ENV", "LogsSource", "drill_down", "logs_source", "measure_logs"]
 
 LOGS_WAIT_ENV = "CHAINPROBE_LOGS_WAIT"
 
@@ -97,3 +101,35 @@ def _metric_math_by_class(reconciliation: ReconciliationSummary | None) -> dict[
     if reconciliation is None:
         return None
     return {item.failure: item.metric_math for item in reconciliation.by_class}
+
+
+DRILLDOWN_AFTER_S = 600.0  # a delivery retried for minutes still logs after the run ended
+
+
+def drill_down(
+    client: LogsClient,
+    spec: ProbeSpec,
+    endpoints: Mapping[str, Scalar],
+    run: Run,
+    order_ids: Sequence[str],
+) -> tuple[list[Drilldown], tuple[str, ...]]:
+    """The drill-downs of ``order_ids`` of a recorded run, one query per ``BATCH`` ids; notes say what
+    could not be read. Raises a ``SpecError`` when the spec has no ``logs`` or an unknown variable."""
+    if spec.logs is None:
+        raise SpecError("the spec has no logs section: the log view was not configured", field="logs")
+    logs = rendered(spec.logs, endpoints)
+    found: list[Drilldown] = []
+    notes: list[str] = []
+    for index in range(0, len(order_ids), BATCH):
+        batch = order_ids[index : index + BATCH]
+        answer = run_logs_query(
+            client,
+            query=drilldown_query(logs, batch),
+            log_groups=logs.log_groups,
+            start=datetime.fromtimestamp(run.started_at - MARGIN_S, UTC),
+            end=datetime.fromtimestamp((run.ended_at or time.time()) + DRILLDOWN_AFTER_S, UTC),
+        )
+        if answer.note is not None:
+            notes.append(answer.note)
+        found.extend(drilldowns(logs, answer.rows, batch))
+    return found, tuple(notes)

@@ -12,6 +12,8 @@ per run (``logs:chainprobe``), beside the black box and the metric math.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,7 @@ def test_a_clean_canary_reaches_every_last_milestone(
 
 
 def test_a_swallowed_publish_failure_is_seen_by_the_black_box_and_the_logs_only(
-    local_stack: RunningStack, ledger_path: Path, tmp_path: Path
+    local_stack: RunningStack, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     redeploy(local_stack, "naive")
     try:
@@ -84,3 +86,25 @@ def test_a_swallowed_publish_failure_is_seen_by_the_black_box_and_the_logs_only(
         "seen_by": ["black_box", "logs"],
     }
     assert report["metric_math"]["availability"] == 1.0
+
+    # chainprobe logs: each bad order's drill-down names the milestone it never reached.
+    drilled = chainprobe(cli_env, "logs", "--run", report["run_id"])
+    print(drilled.stdout)
+    assert drilled.returncode == 0, drilled.stderr
+    for order_id in logs["failed_orders"]:
+        assert f"order {order_id} (seq " in drilled.stdout
+    assert drilled.stdout.count("missing     COMPLETED in /aws/lambda/DeliveryHandler") == failed
+    assert drilled.stdout.count("functions   OrdersHandler\n") == failed
+    assert drilled.stdout.count("SAVED_IN_DATABASE OrdersHandler") == failed
+    unknown = chainprobe(cli_env, "logs", "--run", report["run_id"], "--order", "o-nowhere")
+    assert (unknown.returncode, unknown.stderr.strip()) == (
+        2,
+        f"chainprobe: order o-nowhere is not in run {report['run_id']}",
+    )
+
+
+def chainprobe(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(Path(sys.executable).parent / "chainprobe"), *args]
+    return subprocess.run(
+        command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300, check=False
+    )

@@ -15,6 +15,7 @@ from chainprobe.cli import (
     deploy_commands,
     fault_commands,
     load_commands,
+    logs_commands,
     run_commands,
     stack_commands,
 )
@@ -36,6 +37,7 @@ COMMAND_GROUPS = (
     load_commands,
     fault_commands,
     alarm_commands,
+    logs_commands,
 )
 
 
