@@ -3,6 +3,10 @@ without ``logs`` says the view was not configured; a failed read is a note, neve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 from report_inputs import order, run, spec
 
 from chainprobe.ledger import FailureClass, Verdict
@@ -11,6 +15,9 @@ from chainprobe.measure.log_view import LeadTime, LogView
 from chainprobe.report import RunReport, build_report, render_markdown, render_terminal
 from chainprobe.report.logs import NOT_CONFIGURED, LogsSummary
 from chainprobe.run_logs import LogsSource, measure_logs
+from chainprobe.spec import load_spec
+
+REPO = Path(__file__).resolve().parents[3]
 
 VIEW = LogView(started=4, completed=3, failed=("o-4",), lead_time_ms=LeadTime(1200.5, 1800.0, 2100.0))
 SIGHT = LogReconciliation((ClassSight(FailureClass.EVENT_MISSING, 1, 0, 1),))
@@ -49,3 +56,38 @@ def test_without_a_logs_section_the_report_says_not_configured() -> None:
 
 def test_a_report_rebuilt_without_reading_logs_has_no_logs_key() -> None:
     assert "logs" not in report(None).to_dict()
+
+
+class RefusingLogs:
+    def start_query(self, **kwargs: Any) -> Mapping[str, Any]:
+        raise ValueError("ResourceNotFoundException: The specified log group does not exist.")
+
+    def get_query_results(self, **kwargs: Any) -> Mapping[str, Any]:
+        raise AssertionError("never reached")
+
+    def stop_query(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+
+def test_a_missing_log_group_is_a_note_never_a_failed_run() -> None:
+    with_logs = load_spec(REPO / "probes" / "orders.yaml")
+    orders = [order(1)]
+    summary = measure_logs(
+        with_logs, run(), orders, LogsSource(client=RefusingLogs(), endpoints={}, wait_s=1)
+    )
+    assert summary is not None and summary.configured and summary.view is None
+    assert summary.notes == (
+        "the log query was not started: ValueError: ResourceNotFoundException: "
+        "The specified log group does not exist.",
+    )
+    built = report(summary)
+    assert built.to_dict()["logs"]["sli"]["availability"] is None
+    assert "not measured: the log query was not started" in render_terminal(built)
+
+
+def test_a_source_without_a_client_says_why() -> None:
+    with_logs = load_spec(REPO / "probes" / "orders.yaml")
+    summary = measure_logs(with_logs, run(), [], LogsSource(skipped="the target has no CloudWatch Logs"))
+    assert summary == LogsSummary(
+        configured=True, notes=("the log view was not read: the target has no CloudWatch Logs",)
+    )
