@@ -20,7 +20,7 @@ earliest last milestone at or after it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,6 +28,7 @@ from chainprobe.measure.sli import nearest_rank
 from chainprobe.spec.model import LogsSpec, Milestone
 
 __all__ = [
+    "MAX_QUERY_CHARS",
     "MAX_ROWS",
     "LeadTime",
     "LogView",
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 MAX_ROWS = 10_000  # AWS's cap on one query's results
+MAX_QUERY_CHARS = 10_000  # AWS's cap on a query's length
 
 
 @dataclass(frozen=True)
@@ -93,27 +95,32 @@ class LogView:
 
 
 def milestone_query(spec: LogsSpec, order_ids: Sequence[str]) -> str:
-    """The run's one query: every milestone line of ``order_ids``, oldest first."""
-    ids = ", ".join(_quoted(order_id) for order_id in order_ids)
+    """The run's one query: every milestone line of ``order_ids``, oldest first. When listing the ids
+    would pass ``MAX_QUERY_CHARS`` (AWS's limit on a query), the lines whose id contains the ids'
+    common prefix (the run's id, for the harness's order ids) are asked for instead, and the caller
+    keeps only its own ids' (``order_milestones(..., only=...)``)."""
     fields = ", ".join(
         ("@timestamp", "@log", spec.correlation_field, spec.milestone_field, *spec.exception_fields)
     )
-    return (
-        f"fields {fields}"
-        f" | filter {spec.correlation_field} in [{ids}] and ispresent({spec.milestone_field})"
-        f" | sort @timestamp asc | limit {MAX_ROWS}"
-    )
+    tail = f" and ispresent({spec.milestone_field}) | sort @timestamp asc | limit {MAX_ROWS}"
+    listed = f"fields {fields} | filter {spec.correlation_field} in [{', '.join(map(_quoted, order_ids))}]"
+    if len(listed) + len(tail) <= MAX_QUERY_CHARS:
+        return listed + tail
+    prefix = _common_prefix(order_ids)
+    return f"fields {fields} | filter {spec.correlation_field} like {_quoted(prefix)}" + tail
 
 
-def order_milestones(spec: LogsSpec, rows: Iterable[Mapping[str, str]]) -> dict[str, OrderMilestones]:
-    """Per correlation id, its milestone lines in time order (rows without an id, a milestone or a
-    readable time are skipped) and the first non-empty exception field of its lines."""
+def order_milestones(
+    spec: LogsSpec, rows: Iterable[Mapping[str, str]], *, only: Collection[str] | None = None
+) -> dict[str, OrderMilestones]:
+    """Per correlation id (of ``only``, when given), its milestone lines in time order (rows without an
+    id, a milestone or a readable time are skipped) and the first non-empty exception field of its lines."""
     hits: dict[str, list[MilestoneHit]] = {}
     exceptions: dict[str, str] = {}
     for row in rows:
         order_id, name = row.get(spec.correlation_field), row.get(spec.milestone_field)
         at = parse_timestamp(row.get("@timestamp", ""))
-        if not order_id or not name or at is None:
+        if not order_id or not name or at is None or (only is not None and order_id not in only):
             continue
         hits.setdefault(order_id, []).append(MilestoneHit(name, _group(row.get("@log", "")), at))
         text = next((row[f] for f in spec.exception_fields if row.get(f)), None)
@@ -168,6 +175,14 @@ def parse_timestamp(text: str) -> float | None:
 def _group(log: str) -> str:
     """The log group of an ``@log`` value: ``account:group`` or ``group`` (a group name has no ':')."""
     return log.rsplit(":", 1)[-1]
+
+
+def _common_prefix(texts: Sequence[str]) -> str:
+    first, last = min(texts, default=""), max(texts, default="")
+    size = next(
+        (i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), min(len(first), len(last))
+    )
+    return first[:size]
 
 
 def _quoted(text: str) -> str:

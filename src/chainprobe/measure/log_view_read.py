@@ -86,14 +86,15 @@ def read_log_view(
     sent = [order for order in orders if order.sent_at is not None]
     if not sent:
         return LogViewReading(None, {}, notes=("the log view was not read: no order was sent",))
-    query = milestone_query(spec, [order.order_id for order in sent])
+    ids = {order.order_id for order in sent}
+    query = milestone_query(spec, sorted(ids))
     deadline, queries = clock() + wait_s, 0
     while True:
         answer = _query(client, spec, query, start, max(end, time.time()), max(deadline - clock(), 1.0))
         queries += 1
         if not answer.complete:
             return LogViewReading(None, {}, queries, (answer.note or f"the log query ended {answer.status}",))
-        found = order_milestones(spec, answer.rows)
+        found = order_milestones(spec, answer.rows, only=ids)
         missing = _missing(spec, sent, found)
         if not missing or clock() >= deadline:
             break

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from chainprobe.measure.log_view import (
+    MAX_QUERY_CHARS,
     LeadTime,
     milestone_query,
     order_milestones,
@@ -169,3 +170,25 @@ def test_the_query_selects_the_run_orders_milestone_lines_oldest_first() -> None
     orders = order_milestones(SPEC, rows)
     assert orders['o-"2'].exception == "boom"
     assert summarise(SPEC, orders).lead_time_ms == LeadTime(2000, 2000, 2000)
+
+
+def test_a_run_too_large_to_list_asks_for_its_common_prefix_and_keeps_its_own_ids() -> None:
+    ids = [f"o-r-20261205t040000-abcdef-{seq}-{seq:06x}" for seq in range(400)]
+    query = milestone_query(SPEC, ids)
+    assert len(query) <= MAX_QUERY_CHARS
+    assert 'filter correlation_id like "o-r-20261205t040000-abcdef-"' in query
+    lines = [
+        (1_000, ORDERS, {"correlation_id": ids[0], "status": "START"}),
+        (1_500, ORDERS, {"correlation_id": "o-r-20261205t040000-abcdef-999-xxxxxx", "status": "START"}),
+        (2_000, ORDERS, {"correlation_id": "o-other-run", "status": "START"}),
+    ]
+    events = [LogEvent(ms, json.dumps(body), group, "s") for ms, group, body in lines]
+    rows = [{f["field"]: f["value"] for f in fields} for fields in evaluate(query, events).results]
+    assert len(rows) == 2  # the other run's line is not asked for
+    assert list(order_milestones(SPEC, rows, only=set(ids))) == [ids[0]]  # nor kept when it shares the prefix
+
+
+def test_a_small_run_lists_its_ids() -> None:
+    assert 'filter correlation_id in ["o-1", "o-2"] and ispresent(status)' in milestone_query(
+        SPEC, ["o-1", "o-2"]
+    )
