@@ -3,7 +3,8 @@ run's window and its orders' correlation ids, on AWS or the local stack alike (`
 
 The logs arrive a little after the chain acts (the delivery function logs its last milestone after the
 courier answered), so the query is run again until the logs are in: until every order that got an API
-answer has a line and every order the black box judged good has its last milestone, or ``wait_s``
+answer has a line and every order the black box judged good has its last milestone (or its failure
+milestone: a delivery that failed after the courier was called), or ``wait_s``
 passed (then the reading says which orders were still missing). Nothing here fails a run: a log group
 that does not exist, a refused query or a template naming an unknown variable is a note. Example::
 
@@ -120,14 +121,15 @@ def _query(
 
 
 def _missing(spec: LogsSpec, sent: Sequence[OrderRecord], found: Mapping[str, OrderMilestones]) -> list[str]:
-    """Orders whose logs are not all in yet: an API answer but no line; judged good but no last milestone."""
+    """Orders whose logs are not all in yet: an API answer but no line; judged good but not ended."""
     return [order.order_id for order in sent if _lacking(spec, order, found.get(order.order_id))]
 
 
 def _lacking(spec: LogsSpec, order: OrderRecord, logged: OrderMilestones | None) -> bool:
     if logged is None:
         return order.api_status is not None or order.chain_verdict is Verdict.GOOD
-    return order.chain_verdict is Verdict.GOOD and logged.first_at(spec.last_milestone) is None
+    ended = logged.first_at(spec.last_milestone) is not None or logged.failed(spec.failure_milestone)
+    return order.chain_verdict is Verdict.GOOD and not ended
 
 
 def _missing_note(missing: Sequence[str], wait_s: float) -> str:

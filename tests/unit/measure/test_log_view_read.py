@@ -104,3 +104,14 @@ def test_an_unknown_variable_in_a_log_group_is_a_note() -> None:
     spec = LogsSpec(**{**SPEC.__dict__, "log_groups": ("/aws/lambda/${nowhere}",)})
     reading = read_log_view(GrowingLogs([]), spec, {}, [GOOD], start=0, end=1)
     assert reading.view is None and "nowhere" in reading.notes[0]
+
+
+def test_a_good_order_whose_delivery_logged_its_failure_needs_no_wait() -> None:
+    spec = LogsSpec(**{**SPEC.__dict__, "failure_milestone": "FAILED"})
+    client = GrowingLogs([[event(1_000, ORDERS, "o-1", "START"), event(9_000, DELIVERY, "o-1", "FAILED")]])
+    clock = Clock()
+    reading = read_log_view(
+        client, spec, {}, [GOOD], start=0.0, end=10.0, wait_s=30, clock=clock, sleep=clock.sleep
+    )
+    assert (reading.queries, reading.notes, clock.now) == (1, (), 0.0)
+    assert reading.view is not None and reading.view.failed == ("o-1",)
