@@ -3,10 +3,10 @@ run's window and its orders' correlation ids, on AWS or the local stack alike (`
 
 The logs arrive a little after the chain acts (the delivery function logs its last milestone after the
 courier answered), so the query is run again until the logs are in: until every order that got an API
-answer has a line and every order the black box judged good has its last milestone (or its failure
-milestone: a delivery that failed after the courier was called), or ``wait_s``
-passed (then the reading says which orders were still missing). Nothing here fails a run: a log group
-that does not exist, a refused query or a template naming an unknown variable is a note. Example::
+answer has a line and every order the black box judged good (chain and delivery) has its last milestone
+or its failure milestone, or ``wait_s`` passed (then the reading says which orders were still
+missing). Nothing here fails a run: a log group that does not exist, a refused query or a template
+naming an unknown variable is a note. Example::
 
     reading = read_log_view(clients.client("logs"), spec.logs, endpoints, orders, start=t0, end=t1)
     reading.view.availability if reading.view else reading.notes
@@ -126,10 +126,11 @@ def _missing(spec: LogsSpec, sent: Sequence[OrderRecord], found: Mapping[str, Or
 
 
 def _lacking(spec: LogsSpec, order: OrderRecord, logged: OrderMilestones | None) -> bool:
+    good = order.chain_verdict is Verdict.GOOD and order.delivery_verdict in (None, Verdict.GOOD)
     if logged is None:
-        return order.api_status is not None or order.chain_verdict is Verdict.GOOD
+        return order.api_status is not None or good
     ended = logged.first_at(spec.last_milestone) is not None or logged.failed(spec.failure_milestone)
-    return order.chain_verdict is Verdict.GOOD and not ended
+    return good and not ended
 
 
 def _missing_note(missing: Sequence[str], wait_s: float) -> str:

@@ -115,3 +115,13 @@ def test_a_good_order_whose_delivery_logged_its_failure_needs_no_wait() -> None:
     )
     assert (reading.queries, reading.notes, clock.now) == (1, (), 0.0)
     assert reading.view is not None and reading.view.failed == ("o-1",)
+
+
+def test_an_order_whose_delivery_the_black_box_judged_bad_is_not_waited_for() -> None:
+    late = OrderRecord(**{**GOOD.__dict__, "delivery_verdict": Verdict.BAD})
+    client = GrowingLogs([[event(1_000, ORDERS, "o-1", "START")]])
+    clock = Clock()
+    reading = read_log_view(
+        client, SPEC, {}, [late], start=0.0, end=10.0, wait_s=30, clock=clock, sleep=clock.sleep
+    )
+    assert (reading.queries, reading.notes, clock.now) == (1, (), 0.0)
