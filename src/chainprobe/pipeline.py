@@ -55,6 +55,7 @@ from chainprobe.run_lifecycle import (
     grace_seconds,
     stop_for,
 )
+from chainprobe.run_logs import LogsSource, logs_source, measure_logs
 from chainprobe.run_verification import judge_api_outcomes, verify_run, watch_courier
 from chainprobe.spec import load_spec
 from chainprobe.spec.model import ProbeSpec
@@ -158,6 +159,7 @@ def run_canary(
     target = target or resolve_target(say=say)
     publisher = publisher_for(spec, target, str(spec_path)) if publish_metrics else None
     source = metric_math_source(spec, target, enabled=metric_math, wait_s=metric_math_wait, say=say)
+    logs = logs_source(spec, target)
     with open_ledger() as ledger:
         asked = fault_plan.faults if fault_plan is not None else ()
         check_before_sending(spec, target, ledger_path=ledger.path, report_dir=report_dir, faults=asked)
@@ -210,6 +212,7 @@ def run_canary(
             html=html,
             faults=faults,
             stop=control.cause,
+            logs=logs,
         )
 
 
@@ -241,6 +244,7 @@ def finish_run(
         target = resolve_target(say=say, start_local=False)
         publisher = publisher_for(spec, target, run.spec_path) if publish_metrics else None
         source = metric_math_source(spec, target, enabled=metric_math, wait_s=metric_math_wait, say=say)
+        logs = logs_source(spec, target)
         verifier = verifier_for(spec, target, ledger)
         pending = len(ledger.pending_orders(run_id))
         say(f"run {run_id}: {pending} of {len(ledger.orders(run_id))} orders still pending")
@@ -259,6 +263,7 @@ def finish_run(
             metric_math=source,
             html=html,
             stop=control.cause,
+            logs=logs,
         )
 
 
@@ -274,6 +279,7 @@ def conclude(
     html: bool = False,
     faults: FaultSummary | None = None,
     stop: RunStop | None = None,
+    logs: LogsSource | None = None,
 ) -> RunOutcome:
     """Cleans up probe items, ends the run in the ledger (with its end reason when it is incomplete),
     reconciles it with the metric math (when a source is given and the run is complete), writes its
@@ -290,6 +296,7 @@ def conclude(
     reads = metric_math is not None and metric_math.get_metric_data is not None
     neighbours = neighbour_orders(ledger, run) if reads else []
     summary, reconciliation = measure_metric_math(spec, run, orders, sli, metric_math, neighbours=neighbours)
+    log_view = measure_logs(spec, run, orders, logs, reconciliation)  # chainprobe.run_logs: never raises
     report = build_report(
         run=run,
         orders=orders,
@@ -301,6 +308,7 @@ def conclude(
         cleanup=cleanup,
         faults=faults,
         settle=verifier.settle,
+        logs=log_view,
     )
     files = write_reports(report, report_dir, html=html) if report_dir is not None else None
     if publisher is None:

@@ -29,3 +29,24 @@ def publishing_spec(directory: Path, probe: str) -> Path:
         data["cloudwatch_publish"] = {"namespace": "Chainprobe", "dimensions": {"Probe": probe}}
 
     return spec_variant(directory, "orders-publish.yaml", publish)
+
+
+# The reference chain's milestone logs, as a spec's ``logs`` section (the log view is opt-in: README).
+LOGS_SECTION: Spec = yaml.safe_load(
+    """
+log_groups:
+  - "/aws/lambda/${orders_function:-OrdersHandler}"
+  - "/aws/lambda/${delivery_function:-DeliveryHandler}"
+correlation_field: correlation_id
+milestone_field: status
+first_milestone: {name: START, log_group: "/aws/lambda/${orders_function:-OrdersHandler}"}
+last_milestone: {name: COMPLETED, log_group: "/aws/lambda/${delivery_function:-DeliveryHandler}"}
+failure_milestone: FAILED
+exception_fields: [reason, exception]
+"""
+)
+
+
+def with_logs(data: Spec) -> None:
+    """Gives a spec the reference chain's ``logs`` section."""
+    data["logs"] = LOGS_SECTION

@@ -38,7 +38,7 @@ from chainprobe.spec.variables import endpoint_variables
 from chainprobe.target import Target
 from tests.integration.cloudwatch_window import sleep_until
 from tests.integration.conftest import RunningStack
-from tests.integration.spec_variants import Spec, spec_variant
+from tests.integration.spec_variants import Spec, spec_variant, with_logs
 from tests.integration.test_local_stack import redeploy
 
 PERIOD = 5
@@ -47,20 +47,23 @@ EVERY = 3
 MARKED = {seq for seq in range(COUNT) if seq % EVERY == 0}
 
 
-def spec_at_period(directory: Path, period: int) -> Path:
-    """probes/orders.yaml with every metric-math MetricStat read at ``period`` seconds."""
+def spec_at_period(directory: Path, period: int, *, logs: bool = False) -> Path:
+    """probes/orders.yaml with every metric-math MetricStat read at ``period`` seconds (and, with
+    ``logs``, the reference chain's ``logs`` section)."""
 
     def read_at_period(data: Spec) -> None:
         for query in data["metric_math"]["Metrics"]:
             if "MetricStat" in query:
                 query["MetricStat"]["Period"] = period
+        if logs:
+            with_logs(data)
 
     return spec_variant(directory, "orders.yaml", read_at_period)
 
 
-def reconciled_canary(target: Target, directory: Path, fault: str) -> dict[str, Any]:
+def reconciled_canary(target: Target, directory: Path, fault: str, *, logs: bool = False) -> dict[str, Any]:
     """Runs the canary after a quiet lead-in longer than the window's; returns its report.json."""
-    spec = spec_at_period(directory, PERIOD)
+    spec = spec_at_period(directory, PERIOD, logs=logs)
     sleep_until(math.ceil(time.time() / PERIOD) * PERIOD)  # a period no earlier request reached
     run_canary(
         spec_path=spec,

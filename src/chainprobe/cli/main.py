@@ -15,6 +15,7 @@ from chainprobe.cli import (
     deploy_commands,
     fault_commands,
     load_commands,
+    logs_commands,
     reconcile_commands,
     run_commands,
     slo_commands,
@@ -40,6 +41,7 @@ COMMAND_GROUPS = (
     alarm_commands,
     slo_commands,
     reconcile_commands,
+    logs_commands,
 )
 
 

@@ -23,6 +23,7 @@ from chainprobe.measure.budget import (
 from chainprobe.measure.fault_log import FaultSummary
 from chainprobe.measure.sli import AvailabilitySli, SliResult, compute_sli
 from chainprobe.report.gate import evaluate_gate
+from chainprobe.report.logs import LogsSummary
 from chainprobe.report.model import BudgetSummary, MetricMathSummary, ReconciliationSummary, RunReport
 from chainprobe.spec.model import ProbeSpec, SloSpec
 from chainprobe.verify.cleanup import ItemCleanup
@@ -47,6 +48,7 @@ def build_report(
     cleanup: ItemCleanup | None = None,
     faults: FaultSummary | None = None,
     settle: SettleTally | None = None,
+    logs: LogsSummary | None = None,
 ) -> RunReport:
     """The report of ``run``; ``sli`` defaults to ``sli_for_spec(orders, spec)``, ``windows`` to the
     shipped burn-rate windows of the spec's SLO period (no tiers when none ship for it)."""
@@ -65,6 +67,7 @@ def build_report(
         cleanup=cleanup,
         faults=faults,
         settle=settle,
+        logs=logs,
     )
 
 

@@ -12,7 +12,8 @@ up, ``removed``, ``not_found``, ``failed``; ``null`` when the spec asks for none
 ``faults`` only for a run that asked for faults (``chainprobe.measure.fault_log``: per fault the orders
 marked, those the fault log names and its entries for them, and the findings); and
 ``settle``: the settle windows (seconds) and how long verdicts waited for them (absent when no
-verifier ran).
+verifier ran); ``logs``: the log view (``chainprobe.report.logs``; absent when it was not read, as in a
+report rebuilt from the ledger).
 ``orders.sent`` counts the orders that were sent (``good + bad + pending``); ``orders.not_sent`` those
 planned but never sent (a run stopped in between), which are in no SLI. ``complete`` is false for a run
 that has not completed — stopped before every order was sent or judged (``end_reason`` says why:
@@ -32,6 +33,7 @@ from chainprobe.ledger.model import OrderRecord, Run, RunState, Stage
 from chainprobe.measure.budget import BurnRateTier, RunBurn
 from chainprobe.measure.fault_log import FaultSummary
 from chainprobe.measure.sli import STAGE_LAGS, AvailabilitySli, Distribution, Interval, SliResult
+from chainprobe.report.logs import LogsSummary
 from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, empty_reconciliation_dict
 from chainprobe.report.timefmt import iso_utc
 from chainprobe.verify.cleanup import ItemCleanup
@@ -127,6 +129,9 @@ class RunReport:
     cleanup: ItemCleanup | None = None
     faults: FaultSummary | None = None  # a canary run with --fault: the faults asked for against the log
     settle: SettleTally | None = None
+    logs: LogsSummary | None = (
+        None  # the log view (``chainprobe.report.logs``); None: not read (a rebuilt report)
+    )
 
     @property
     def complete(self) -> bool:
@@ -167,6 +172,8 @@ class RunReport:
         } | ({"faults": self.faults.to_dict()} if self.faults is not None else {})
         if self.settle is not None:
             report["settle"] = self.settle.to_dict()
+        if self.logs is not None:
+            report["logs"] = self.logs.to_dict()
         return report
 
     def _orders_dict(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from chainprobe.ledger.model import FailureClass, OrderRecord, Stage, Verdict
 from chainprobe.measure.fault_log import FaultSummary
 from chainprobe.measure.sli import STAGE_LAGS, Distribution
 from chainprobe.report.formatting import interval_text, ms, percent
+from chainprobe.report.logs import logs_measured_text
 from chainprobe.report.metric_math import measured_text
 from chainprobe.report.model import BudgetSummary, ObjectiveResult, RunReport
 
@@ -76,6 +77,10 @@ def sli_rows(report: RunReport) -> list[SliRow]:
     if report.metric_math is not None:
         measured = measured_text(report.metric_math, report.reconciliation)
         rows.append(SliRow("metric-math", "Metric-math availability", measured, "", "reported"))
+    if report.logs is not None:
+        rows.append(
+            SliRow("logs", "Log milestone availability", logs_measured_text(report.logs), "", "reported")
+        )
     return rows
 
 

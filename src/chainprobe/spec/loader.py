@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from chainprobe.spec.exceptions import SpecFileError, SpecSyntaxError
+from chainprobe.spec.logs import read_logs
 from chainprobe.spec.metric_math import read_metric_math
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.objectives import read_cloudwatch_publish, read_deadlines, read_slo
@@ -48,6 +49,7 @@ _OPTIONAL_SECTIONS = (
     "slo",
     "metric_math",
     "cloudwatch_publish",
+    "logs",
 )
 
 
@@ -86,6 +88,7 @@ def _build(root: Node) -> ProbeSpec:
         slo=read_slo(slo, deadlines, has_courier=courier is not None) if slo else None,
         metric_math=_section(fields, "metric_math", read_metric_math),
         cloudwatch_publish=_section(fields, "cloudwatch_publish", read_cloudwatch_publish),
+        logs=_section(fields, "logs", read_logs),
     )
 
 

@@ -32,7 +32,9 @@ __all__ = [
     "DynamoDbSpec",
     "EventSpec",
     "LatencyObjective",
+    "LogsSpec",
     "MetricMathSpec",
+    "Milestone",
     "ProbeSpec",
     "SendSpec",
     "SettleWindows",
@@ -247,6 +249,29 @@ class CloudWatchPublishSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Milestone:
+    """A milestone value of the milestone field, counted only in ``log_group`` (a template) when given."""
+
+    name: str
+    log_group: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogsSpec:
+    """The chain's own structured logs: where they are (``log_groups``, templates), which field carries
+    the correlation id (the order id) and which the milestone, the first and last milestones of a
+    request, the failure milestone, and the fields that hold an exception's text."""
+
+    log_groups: tuple[str, ...]
+    correlation_field: str
+    milestone_field: str
+    first_milestone: Milestone
+    last_milestone: Milestone
+    failure_milestone: str | None = None
+    exception_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProbeSpec:
     """A whole probe spec. ``send`` and ``api`` are required; a stage without a section is not verified."""
 
@@ -261,6 +286,7 @@ class ProbeSpec:
     slo: SloSpec | None = None
     metric_math: MetricMathSpec | None = None
     cloudwatch_publish: CloudWatchPublishSpec | None = None
+    logs: LogsSpec | None = None
 
     def delivery_deadline(self) -> float:
         """Seconds from the send by which the courier must have been called successfully: the delivery

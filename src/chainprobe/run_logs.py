@@ -1,0 +1,135 @@
+"""The log view of a concluded run: where it is read (the target's CloudWatch Logs) and the report's
+summary of it (``chainprobe.report.logs``), for ``pipeline.conclude``.
+
+``logs_source`` is built before the run (``LogsSource.skipped`` says why there is none); ``measure_logs``
+runs the run's one milestone query (``chainprobe.measure.log_view_read``), waiting up to ``wait_s``
+(else ``CHAINPROBE_LOGS_WAIT``, else 60 s) for the logs to arrive, and reconciles the three views
+(``chainprobe.measure.log_reconcile``). It never raises: whatever goes wrong is a note in the report.
+``drill_down`` reads the drill-downs of a recorded run's orders (``chainprobe logs``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from botocore.exceptions import BotoCoreError
+
+from chainprobe.ledger.model import FailureClass, OrderRecord, Run
+from chainprobe.measure.log_drilldown import BATCH, Drilldown, drilldown_query, drilldowns
+from chainprobe.measure.log_reconcile import reconcile_logs
+from chainprobe.measure.log_view_read import DEFAULT_WAIT_S, MARGIN_S, read_log_view, rendered
+from chainprobe.measure.logs_query import LogsClient, run_logs_query
+from chainprobe.report.logs import LogsSummary
+from chainprobe.report.metric_math import ReconciliationSummary
+from chainprobe.spec.exceptions import SpecError
+from chainprobe.spec.model import ProbeSpec
+from chainprobe.spec.template import Scalar
+from chainprobe.target import Target
+
+__all__ = ["LOGS_WAIT_ENV", "LogsSource", "drill_down", "logs_source", "measure_logs"]
+
+LOGS_WAIT_ENV = "CHAINPROBE_LOGS_WAIT"
+
+
+@dataclass(frozen=True)
+class LogsSource:
+    """The target's logs client and endpoint values, how long to wait for the logs; or why not."""
+
+    client: LogsClient | None = None
+    endpoints: Mapping[str, Scalar] | None = None
+    wait_s: float = DEFAULT_WAIT_S
+    skipped: str | None = None
+
+
+def logs_source(spec: ProbeSpec, target: Target, *, wait_s: float | None = None) -> LogsSource:
+    if spec.logs is None:
+        return LogsSource(skipped="not configured")
+    try:
+        client = target.clients.client("logs")
+    except (BotoCoreError, ValueError) as e:
+        return LogsSource(skipped=f"the target has no CloudWatch Logs ({e})")
+    if wait_s is None:
+        configured = os.environ.get(LOGS_WAIT_ENV)
+        wait_s = float(configured) if configured else DEFAULT_WAIT_S
+    return LogsSource(client=client, endpoints=target.endpoints, wait_s=wait_s)
+
+
+def measure_logs(
+    spec: ProbeSpec,
+    run: Run,
+    orders: Sequence[OrderRecord],
+    source: LogsSource | None,
+    reconciliation: ReconciliationSummary | None = None,
+) -> LogsSummary | None:
+    """The report's log view (``None`` without a source: not read)."""
+    if spec.logs is None:
+        return LogsSummary.not_configured()
+    if source is None:
+        return None
+    if source.client is None or source.endpoints is None:
+        return LogsSummary(configured=True, notes=(f"the log view was not read: {source.skipped}",))
+    try:
+        reading = read_log_view(
+            source.client,
+            spec.logs,
+            source.endpoints,
+            orders,
+            start=run.started_at,
+            end=run.ended_at or time.time(),
+            wait_s=source.wait_s,
+        )
+        sight = None
+        if reading.view is not None:
+            sight = reconcile_logs(
+                rendered(spec.logs, source.endpoints),
+                orders,
+                reading.orders,
+                metric_math=_metric_math_by_class(reconciliation),
+            )
+    except Exception as e:  # the log view is reported, never a reason for the run to fail
+        return LogsSummary(configured=True, notes=(f"the log view failed: {type(e).__name__}: {e}",))
+    return LogsSummary(
+        configured=True, view=reading.view, reconciliation=sight, queries=reading.queries, notes=reading.notes
+    )
+
+
+def _metric_math_by_class(reconciliation: ReconciliationSummary | None) -> dict[FailureClass, int] | None:
+    if reconciliation is None:
+        return None
+    return {item.failure: item.metric_math for item in reconciliation.by_class}
+
+
+DRILLDOWN_AFTER_S = 600.0  # a delivery retried for minutes still logs after the run ended
+
+
+def drill_down(
+    client: LogsClient,
+    spec: ProbeSpec,
+    endpoints: Mapping[str, Scalar],
+    run: Run,
+    order_ids: Sequence[str],
+) -> tuple[list[Drilldown], tuple[str, ...]]:
+    """The drill-downs of ``order_ids`` of a recorded run, one query per ``BATCH`` ids; notes say what
+    could not be read. Raises a ``SpecError`` when the spec has no ``logs`` or an unknown variable."""
+    if spec.logs is None:
+        raise SpecError("the spec has no logs section: the log view was not configured", field="logs")
+    logs = rendered(spec.logs, endpoints)
+    found: list[Drilldown] = []
+    notes: list[str] = []
+    for index in range(0, len(order_ids), BATCH):
+        batch = order_ids[index : index + BATCH]
+        answer = run_logs_query(
+            client,
+            query=drilldown_query(logs, batch),
+            log_groups=logs.log_groups,
+            start=datetime.fromtimestamp(run.started_at - MARGIN_S, UTC),
+            end=datetime.fromtimestamp((run.ended_at or time.time()) + DRILLDOWN_AFTER_S, UTC),
+        )
+        if answer.note is not None:
+            notes.append(answer.note)
+        found.extend(drilldowns(logs, answer.rows, batch))
+    return found, tuple(notes)

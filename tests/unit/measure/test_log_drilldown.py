@@ -1,0 +1,142 @@
+"""A bad order's drill-down from its log lines (hand-built rows), and its text: bounded and redacted."""
+
+from __future__ import annotations
+
+import pytest
+
+from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
+from chainprobe.measure.log_drilldown import BATCH, MAX_LINE_CHARS, MAX_LINES, drilldown_query, drilldowns
+from chainprobe.measure.logsinsights import parse
+from chainprobe.report.log_drilldown import render_drilldown
+from chainprobe.spec.model import LogsSpec, Milestone
+
+ORDERS, DELIVERY = "/aws/lambda/OrdersHandler", "/aws/lambda/DeliveryHandler"
+SPEC = LogsSpec(
+    log_groups=(ORDERS, DELIVERY),
+    correlation_field="correlation_id",
+    milestone_field="status",
+    first_milestone=Milestone(name="START", log_group=ORDERS),
+    last_milestone=Milestone(name="COMPLETED", log_group=DELIVERY),
+    failure_milestone="FAILED",
+    exception_fields=("reason",),
+)
+
+
+def row(
+    order: str, second: int, group: str, message: str, status: str = "", reason: str = ""
+) -> dict[str, str]:
+    line = {"@timestamp": f"2026-12-05 04:00:{second:02d}.000", "@log": f"0:{group}", "@message": message}
+    line["correlation_id"] = order
+    if status:
+        line["status"] = status
+    if reason:
+        line["reason"] = reason
+    return line
+
+
+FAILED_PUBLISH = [
+    row("o-1", 1, ORDERS, "order received", "START"),
+    row("o-1", 2, ORDERS, "order saved", "SAVED_IN_DATABASE"),
+    row("o-1", 3, ORDERS, "a debug line without milestone"),
+    row("o-1", 4, ORDERS, "event not published", "FAILED", "InternalFailure: entry not accepted"),
+]
+DELIVERED = [
+    row("o-2", 1, ORDERS, "order received", "START"),
+    row("o-2", 5, DELIVERY, "delivered", "COMPLETED"),
+]
+
+
+# (case, rows, order id, milestones passed, missing milestone, functions, lines, exception)
+CASES = [
+    (
+        "failed publish",
+        FAILED_PUBLISH + DELIVERED,
+        "o-1",
+        ["START", "SAVED_IN_DATABASE", "FAILED"],
+        f"COMPLETED in {DELIVERY}",
+        ("OrdersHandler",),
+        4,
+        "InternalFailure: entry not accepted",
+    ),
+    (
+        "delivered",
+        FAILED_PUBLISH + DELIVERED,
+        "o-2",
+        ["START", "COMPLETED"],
+        None,
+        ("OrdersHandler", "DeliveryHandler"),
+        2,
+        None,
+    ),
+    ("no line at all", DELIVERED, "o-9", [], f"START in {ORDERS}", (), 0, None),
+    (
+        "rows out of order",
+        list(reversed(DELIVERED)),
+        "o-2",
+        ["START", "COMPLETED"],
+        None,
+        ("OrdersHandler", "DeliveryHandler"),
+        2,
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "rows", "order_id", "passed", "missing", "functions", "lines", "exception"),
+    CASES,
+    ids=[case[0] for case in CASES],
+)
+def test_drilldown(
+    case: str,
+    rows: list[dict[str, str]],
+    order_id: str,
+    passed: list[str],
+    missing: str | None,
+    functions: tuple[str, ...],
+    lines: int,
+    exception: str | None,
+) -> None:
+    (found,) = drilldowns(SPEC, rows, [order_id])
+    assert [hit.name for hit in found.milestones] == passed
+    assert (found.missing_milestone, found.functions, len(found.log_lines), found.exception) == (
+        missing,
+        functions,
+        lines,
+        exception,
+    )
+
+
+def test_log_lines_are_bounded_in_number_and_length() -> None:
+    rows = [row("o-1", second, ORDERS, "x" * 1000) for second in range(MAX_LINES + 5)]
+    (found,) = drilldowns(SPEC, rows, ["o-1"])
+    assert (len(found.log_lines), found.dropped) == (MAX_LINES, 5)
+    assert all(len(line) < MAX_LINE_CHARS + 60 for line in found.log_lines)
+
+
+def test_the_query_parses_and_takes_at_most_a_batch() -> None:
+    parse(drilldown_query(SPEC, [f"o-{i}" for i in range(BATCH)]))
+    with pytest.raises(ValueError, match="1 to 10"):
+        drilldown_query(SPEC, [f"o-{i}" for i in range(BATCH + 1)])
+
+
+def test_the_text_names_the_missing_milestone_and_exception_and_redacts_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHAINPROBE_API_KEY", "s3cr3t-api-key-value")
+    rows = [*FAILED_PUBLISH, row("o-1", 5, ORDERS, "calling with key s3cr3t-api-key-value")]
+    (found,) = drilldowns(SPEC, rows, ["o-1"])
+    order = OrderRecord(
+        run_id="r",
+        seq=0,
+        order_id="o-1",
+        planned_at=0.0,
+        chain_verdict=Verdict.BAD,
+        chain_failure=FailureClass.EVENT_MISSING,
+    )
+    text = render_drilldown(found, order)
+    assert text.startswith("order o-1 (seq 0): bad, event_missing\n")
+    assert f"missing     COMPLETED in {DELIVERY}" in text
+    assert "exception   InternalFailure: entry not accepted" in text
+    assert "milestones  START OrdersHandler 04:00:01.000 | SAVED_IN_DATABASE" in text
+    assert "s3cr3t" not in text and "calling with key ***" in text
