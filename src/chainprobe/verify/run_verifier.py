@@ -156,14 +156,16 @@ class RunVerifier:
             }
             for r in wanted
         }
+        started = time.time()
         found = self.table.read(keys)
         now = time.time()
         observations = []
         for record in wanted:
+            evidence = self.evidence[record.order_id]
+            evidence.item_read_at = started
             item = found.get(record.order_id)
             if item is None:
                 continue
-            evidence = self.evidence[record.order_id]
             evidence.item = item
             evidence.item_problems = failed_checks(spec.checks, item, self.judge.variables(record))
             if not evidence.item_problems:

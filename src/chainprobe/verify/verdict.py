@@ -53,6 +53,7 @@ class Evidence:
     event_times: list[float] = field(default_factory=list)  # when each captured event was delivered
     courier_calls: list[CourierCall] = field(default_factory=list)
     courier_read_at: float | None = None  # when the latest journal read that covered the order began
+    item_read_at: float | None = None  # when the latest table read that looked for the item began
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,10 @@ class OrderJudge:
         undecided = False
         item_unproven = evidence.item is None or bool(evidence.item_problems)
         if self.spec.dynamodb is not None and record.dynamodb_at is None and item_unproven:
-            if not self.overdue(record, "dynamodb", now):
+            # Missing only if a read that began at or after the deadline found none: an item written
+            # after the pass's read began, but by the deadline, is not missing because the judging is later.
+            looked = now if evidence.item_read_at is None else min(now, evidence.item_read_at)
+            if not self.overdue(record, "dynamodb", looked):
                 undecided = True
             elif evidence.item is None:
                 return StageFailure(FailureClass.DB_MISSING, "no item by the deadline")

@@ -8,6 +8,8 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -83,3 +85,39 @@ def test_each_order_is_judged_by_its_own_item(clients: AwsClients, tmp_path: Pat
         Verdict.BAD,
         FailureClass.DB_MISSING,
     )
+
+
+def test_an_item_written_while_a_read_was_under_way_is_not_missing(
+    clients: AwsClients, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pass's table read began before the deadline and found nothing; the chain wrote the item
+    meanwhile, and the pass judges after the deadline: not ``db_missing`` (the read did not look after
+    the deadline), and the next pass finds the item."""
+    sent_at = 1_000_000.0
+    clock = {"now": sent_at + 0.5}  # the first read begins before the 1 s deadline
+    monkeypatch.setattr("chainprobe.verify.run_verifier.time", SimpleNamespace(time=lambda: clock["now"]))
+    dynamodb = clients.client("dynamodb")
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        run_id = ledger.create_run(spec_path="shop.yaml", spec_name="shop", target="moto").run_id
+        ledger.plan_order(run_id, seq=0, order_id="o-late", planned_at=sent_at)
+        body = json.dumps({"orderId": "o-late"})
+        ledger.record_api_answer(run_id, 0, sent_at=sent_at, status=201, latency_ms=50.0, body=body)
+        verifier = RunVerifier(spec=SPEC, endpoints={}, clients=clients, ledger=ledger)
+        assert verifier.table is not None
+        read = verifier.table.read
+
+        def read_while_the_chain_writes(keys: Any) -> Any:
+            found = read(keys)
+            item = {"orderId": {"S": "o-late"}, "customerId": {"S": "c-1"}}
+            dynamodb.put_item(TableName="Orders", Item=item)  # written before the deadline ...
+            clock["now"] = sent_at + 2.0  # ... and the pass judges after it
+            return found
+
+        monkeypatch.setattr(verifier.table, "read", read_while_the_chain_writes)
+        verifier.verify_pass(run_id, ledger.pending_orders(run_id))
+        assert ledger.orders(run_id)[0].chain_verdict is Verdict.PENDING
+
+        monkeypatch.setattr(verifier.table, "read", read)
+        verifier.verify_pass(run_id, ledger.pending_orders(run_id))
+        order = ledger.orders(run_id)[0]
+    assert (order.chain_verdict, order.chain_failure) == (Verdict.GOOD, None)

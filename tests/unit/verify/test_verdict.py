@@ -200,6 +200,20 @@ CASES = [
     Case("db_missing", record(), Evidence(event_times=[T0 + 0.5]), 5.0, (B, FC.DB_MISSING, None, None)),
     Case("no item yet", record(), Evidence(event_times=[T0 + 0.5]), 4.9, None),
     Case(
+        "no item in a read that began before the deadline, judged after it",
+        record(),
+        Evidence(event_times=[T0 + 0.5], item_read_at=T0 + 4.9),
+        6.5,
+        None,
+    ),
+    Case(
+        "no item in a read that began exactly at the deadline",
+        record(),
+        Evidence(event_times=[T0 + 0.5], item_read_at=T0 + 5.0),
+        6.5,
+        (B, FC.DB_MISSING, None, None),
+    ),
+    Case(
         "db_mismatch",
         record(),
         seen(item={**ITEM, "customerId": "c-2"}, item_problems=["customerId: expected 'c-1', got 'c-2'"]),
