@@ -37,7 +37,7 @@ from chainprobe.drive.canary import Canary, FaultPlan
 from chainprobe.ledger.location import LEDGER_ENV
 from chainprobe.ledger.model import OrderRecord, Run
 from chainprobe.ledger.store import Ledger
-from chainprobe.measure.fault_log import FaultSummary, read_fault_summary
+from chainprobe.measure.fault_log import FaultSummary
 from chainprobe.measure.reconcile import reconcile_run
 from chainprobe.measure.sli import SliResult
 from chainprobe.measure.window_sli import DEFAULT_WAIT_S, GetMetricData
@@ -46,6 +46,7 @@ from chainprobe.report import RunReport, build_report, sli_for_spec, write_repor
 from chainprobe.report.cloudwatch import MetricPublisher, PublishedMetrics
 from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSummary, summaries
 from chainprobe.report.writer import ReportFiles
+from chainprobe.run_faults import read_fault_summary
 from chainprobe.run_lifecycle import (
     RunControl,
     RunStop,

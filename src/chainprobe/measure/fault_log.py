@@ -8,7 +8,7 @@ orders the fault hit anyway (by its rate). A marked order with no entry is a fin
 for any fault asked for means the chain never read the markers where they were put: a configuration
 error (``never_fired``), not an SLO met.
 
-Example (pure; ``read_fault_summary`` reads the log of a target)::
+Example (pure; ``chainprobe.run_faults.read_fault_summary`` reads the log of a target)::
 
     >>> from chainprobe.stacks.local.fault_names import FiredFault
     >>> log = [FiredFault("handler-500", "o-1", "marker", 10.0)]
@@ -29,13 +29,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chainprobe.drive.canary import FaultPlan
-from chainprobe.ledger.model import OrderRecord
-from chainprobe.stacks.exceptions import StackError
 from chainprobe.stacks.local.fault_names import FiredFault
-from chainprobe.stacks.local.faults import FaultRegistryClient
 
-__all__ = ["FaultCheck", "FaultSummary", "read_fault_summary", "summarize_faults"]
+__all__ = ["FaultCheck", "FaultSummary", "summarize_faults"]
 
 LISTED_ORDERS = 5  # order ids named in a finding line; the JSON report lists them all
 
@@ -163,30 +159,3 @@ def summarize_faults(
             )
         )
     return FaultSummary(marker_path=marker_path, checks=tuple(checks))
-
-
-def read_fault_summary(
-    plan: FaultPlan | None,
-    orders: Sequence[OrderRecord],
-    *,
-    aws_endpoint_url: str | None,
-    marker_path: str,
-    since: float,
-) -> FaultSummary | None:
-    """The summary of a run that asked for faults (None when it asked for none), read from the fault
-    log of the local stack at ``aws_endpoint_url`` (entries at or after ``since``). An unreadable log
-    is ``log_error``, never an exception: the run's verdicts stand without it."""
-    if plan is None or not plan.faults:
-        return None
-    sent = [order for order in orders if order.sent_at is not None]
-    marked = [order.order_id for order in sent if plan.for_seq(order.seq)]
-    run_orders = [order.order_id for order in orders]
-    if not aws_endpoint_url:
-        return FaultSummary(marker_path, log_error="the target has no local stack, so no fault log")
-    try:
-        log = FaultRegistryClient.for_endpoint(aws_endpoint_url).log(since=since)
-    except (StackError, ValueError) as e:
-        return FaultSummary(marker_path, log_error=str(e))
-    return summarize_faults(
-        plan.faults, marked=marked, run_orders=run_orders, log=log, marker_path=marker_path
-    )

@@ -6,8 +6,9 @@ import pytest
 
 from chainprobe.drive.canary import FaultPlan
 from chainprobe.ledger.model import OrderRecord
-from chainprobe.measure.fault_log import FaultCheck, FaultSummary, read_fault_summary, summarize_faults
+from chainprobe.measure.fault_log import FaultCheck, FaultSummary, summarize_faults
 from chainprobe.report.sections import fault_findings, fault_lines
+from chainprobe.run_faults import read_fault_summary
 from chainprobe.stacks.local.fault_names import FiredFault
 
 RUN = ["o-0", "o-1", "o-2", "o-3", "o-4", "o-5"]
@@ -184,7 +185,7 @@ def test_only_sent_orders_the_plan_marked_are_counted_and_no_plan_is_no_summary(
         asked.append(since)
         return [entry("handler-500", "o-0"), entry("handler-500", "o-3"), entry("handler-500", "o-1")]
 
-    monkeypatch.setattr("chainprobe.measure.fault_log.FaultRegistryClient.log", log)
+    monkeypatch.setattr("chainprobe.run_faults.FaultRegistryClient.log", log)
     plan = FaultPlan(faults=("handler-500",), every=3)
     summary = read_fault_summary(plan, orders, aws_endpoint_url="http://x", marker_path="chaos", since=42.0)
     assert summary is not None and asked == [42.0]
