@@ -320,18 +320,23 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         stack.down()
 
 
+def own_stack_env(stack: LocalStack, ledger_path: Path) -> dict[str, str]:
+    """The environment of a CLI run against ``stack`` alone (no other CHAINPROBE_/AWS_ settings)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAINPROBE_", "AWS_", "LOCUST_"))}
+    return env | {
+        "CHAINPROBE_STATE_DIR": str(stack.config.state_dir),
+        "CHAINPROBE_LOCALSTACK_PORT": str(stack.config.localstack_port),
+        "CHAINPROBE_COURIER_PORT": str(stack.config.courier_port),
+        "CHAINPROBE_LEDGER": str(ledger_path),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
 def test_localstack_stopped_mid_run_ends_it_with_exit_3_and_a_report(
     own_stack: LocalStack, tmp_path: Path
 ) -> None:
     ledger_path = tmp_path / "ledger.sqlite"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAINPROBE_", "AWS_", "LOCUST_"))}
-    env |= {
-        "CHAINPROBE_STATE_DIR": str(own_stack.config.state_dir),
-        "CHAINPROBE_LOCALSTACK_PORT": str(own_stack.config.localstack_port),
-        "CHAINPROBE_COURIER_PORT": str(own_stack.config.courier_port),
-        "CHAINPROBE_LEDGER": str(ledger_path),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
+    env = own_stack_env(own_stack, ledger_path)
     reports = tmp_path / "reports"
     process = canary(env, SPEC, count=40, rate=2, reports=reports)
     wait_for_sent(ledger_path, process, 6)
@@ -367,14 +372,7 @@ def test_localstack_frozen_mid_run_ends_it_with_exit_3_within_a_bound(
     in seconds, so the run ends, judged and reported, well within WAIT_S (boto's own bounds, 30 s x 6
     attempts per call, held it for about six minutes)."""
     ledger_path = tmp_path / "ledger.sqlite"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAINPROBE_", "AWS_", "LOCUST_"))}
-    env |= {
-        "CHAINPROBE_STATE_DIR": str(own_stack.config.state_dir),
-        "CHAINPROBE_LOCALSTACK_PORT": str(own_stack.config.localstack_port),
-        "CHAINPROBE_COURIER_PORT": str(own_stack.config.courier_port),
-        "CHAINPROBE_LEDGER": str(ledger_path),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
+    env = own_stack_env(own_stack, ledger_path)
     reports = tmp_path / "reports"
     process = canary(env, SPEC, count=40, rate=2, reports=reports)
     wait_for_sent(ledger_path, process, 6)
