@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from chainprobe.cli.exit_codes import ExitCode
-from chainprobe.cli.stack_commands import say
+from chainprobe.cli.stack_commands import say, write_output
 from chainprobe.measure.budget import BudgetError
 from chainprobe.report.alarms import AlarmsError, generate_alarms
 from chainprobe.report.alarms.model import topic_parameter
@@ -21,14 +20,8 @@ def run_alarms_command(args: argparse.Namespace) -> int:
     except (AlarmsError, BudgetError) as error:
         say(str(error))
         return ExitCode.USAGE
-    if args.out is None:
-        sys.stdout.write(generated.template)
-    else:
-        try:
-            args.out.write_text(generated.template, encoding="utf-8")
-        except OSError as error:
-            say(f"cannot write {args.out}: {error.strerror}")
-            return ExitCode.USAGE
+    if not write_output(generated.template, args.out):
+        return ExitCode.USAGE
     for note in generated.notes:
         say(f"note: {note}")
     plan = generated.plan

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from chainprobe.cli.exit_codes import ExitCode
-from chainprobe.cli.stack_commands import say
+from chainprobe.cli.stack_commands import say, write_output
 from chainprobe.measure.budget import BudgetError
 from chainprobe.report.slo_export import FORMATS, SloExportError, export_slos
 from chainprobe.spec.variables import endpoint_variables
@@ -23,14 +22,9 @@ def run_slo_command(args: argparse.Namespace) -> int:
     except (SloExportError, BudgetError) as error:
         say(str(error))
         return ExitCode.USAGE
-    if args.out is None:
-        sys.stdout.write(exported.text)
-    else:
-        try:
-            args.out.write_text(exported.text, encoding="utf-8")
-        except OSError as error:
-            say(f"cannot write {args.out}: {error.strerror}")
-            return ExitCode.USAGE
+    if not write_output(exported.text, args.out):
+        return ExitCode.USAGE
+    if args.out is not None:
         say(f"{args.format}: {', '.join(exported.slos)} in {args.out}")
     return ExitCode.OK
 

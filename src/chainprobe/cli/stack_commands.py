@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from chainprobe.cli.exit_codes import ExitCode
@@ -15,6 +16,20 @@ from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 
 def say(message: str) -> None:
     print(f"chainprobe: {redact(message)}", file=sys.stderr, flush=True)
+
+
+def write_output(text: str, out: Path | None) -> bool:
+    """Writes a generated document to ``out``, or to standard output without one; False (and one line
+    saying why) when ``out`` cannot be written."""
+    if out is None:
+        sys.stdout.write(text)
+        return True
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        say(f"cannot write {out}: {error.strerror}")
+        return False
+    return True
 
 
 def config_from(args: argparse.Namespace) -> LocalStackConfig:
