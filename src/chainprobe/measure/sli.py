@@ -46,6 +46,7 @@ __all__ = [
     "LatencySli",
     "SliResult",
     "compute_sli",
+    "lag_sample",
     "nearest_rank",
     "wilson_interval",
 ]
@@ -213,7 +214,7 @@ def compute_sli(
         if delivered
         else None,
         latency=_latency(sent, latency_threshold_ms, latency_percentile, confidence),
-        stage_lags={stage: Distribution.of(_lags(sent, stage)) for stage in LAG_STAGES},
+        stage_lags={stage: Distribution.of(lag_sample(sent, stage)) for stage in LAG_STAGES},
     )
 
 
@@ -286,7 +287,8 @@ def _latency(
     )
 
 
-def _lags(records: list[OrderRecord], stage: Stage) -> list[float]:
+def lag_sample(records: Iterable[OrderRecord], stage: Stage) -> list[float]:
+    """The lags (ms, ``sent`` to ``stage``) of the orders observed at ``stage``, in the records' order."""
     lags = []
     for order in records:
         at = order.observed_at(stage)

@@ -27,6 +27,10 @@ metric                      unit          value
 ``Availability``            None          chain availability, 0..1 (good / (good + bad))
 ``LatencyP50|P95|P99``      Milliseconds  API latency percentiles of good orders (nearest rank)
 ``DeliveryAvailability``    None          the delivery SLO's availability, 0..1
+``StageGood|StageBad`` +    Count         per verified stage, orders judged at it that passed / failed
+``Stage=<stage>``                         it (``api``, ``dynamodb``, ``event``, ``courier``)
+``StageLag`` +              Milliseconds  per verified stage, each order's lag from its send, as raw
+``Stage=<stage>``                         values: ask ``p95`` over any period (``report.stage_metrics``)
 ==========================  ============  ==========================================================
 
 A value that was not measured (no order judged, no good order, delivery not verified) is left out
@@ -43,7 +47,8 @@ Example::
 Raises ``MissingFieldError`` (``for_spec``: no ``cloudwatch_publish`` section), a ``TemplateError`` or
 ``InvalidValueError`` for a dimension value that does not render to 1..1024 characters; ``publish``
 lets botocore's errors through (the caller decides what a failed publish means). Limitation: each
-metric and dimension combination is a billed custom metric (8 series plus one per failure class seen).
+metric and dimension combination is a billed custom metric (8 series, one per failure class seen, and
+3 per verified stage).
 """
 
 from __future__ import annotations
@@ -55,8 +60,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from chainprobe.report.metric_datum import COUNT, MILLISECONDS, NO_UNIT, MetricDatum, MetricValues
 from chainprobe.report.model import RunReport
 from chainprobe.report.sections import class_counts
+from chainprobe.report.stage_metrics import stage_metrics
 from chainprobe.spec.exceptions import InvalidValueError, MissingFieldError, SpecError
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.objectives import DEFAULT_NAMESPACE
@@ -67,37 +74,15 @@ __all__ = [
     "PUT_BATCH",
     "MetricDatum",
     "MetricPublisher",
+    "MetricValues",
     "PublishedMetrics",
     "run_metrics",
 ]
 
 FAILURE_CLASS_DIMENSION = "FailureClass"
-PUT_BATCH = 20  # data per PutMetricData call: AWS takes up to 1000, older emulators 20
+PUT_BATCH = 20  # entries per PutMetricData call: AWS takes up to 1000, older emulators 20; with at most
+# 150 values per entry (StageLag) a call stays far below PutMetricData's 1 MB
 _MAX_DIMENSION_VALUE = 1024
-
-COUNT = "Count"
-MILLISECONDS = "Milliseconds"
-NO_UNIT = "None"
-
-
-@dataclass(frozen=True)
-class MetricDatum:
-    """One value to publish: metric name, value, CloudWatch unit and dimensions (name, value)."""
-
-    name: str
-    value: float
-    unit: str
-    dimensions: tuple[tuple[str, str], ...] = ()
-
-    def to_aws(self, timestamp: datetime) -> dict[str, Any]:
-        """The ``MetricData`` entry of PutMetricData."""
-        return {
-            "MetricName": self.name,
-            "Dimensions": [{"Name": name, "Value": value} for name, value in self.dimensions],
-            "Timestamp": timestamp,
-            "Value": float(self.value),
-            "Unit": self.unit,
-        }
 
 
 @dataclass(frozen=True)
@@ -191,8 +176,12 @@ class MetricPublisher:
         return cls(cloudwatch=cloudwatch, namespace=publish.namespace, dimensions=dimensions)
 
     def publish(self, report: RunReport) -> PublishedMetrics:
-        """PutMetricData for the run, in batches of ``PUT_BATCH``, timestamped at the run's end."""
-        data = run_metrics(report, self.dimensions)
+        """PutMetricData for the run and its stages (``report.stage_metrics``), in batches of
+        ``PUT_BATCH``, timestamped at the run's end."""
+        data: list[MetricDatum | MetricValues] = [
+            *run_metrics(report, self.dimensions),
+            *stage_metrics(report, self.dimensions),
+        ]
         ended = report.run.ended_at if report.run.ended_at is not None else time.time()
         timestamp = datetime.fromtimestamp(ended, UTC)
         for batch in itertools.batched(data, PUT_BATCH):

@@ -16,6 +16,7 @@ from chainprobe.spec import MissingFieldError, UnknownVariableError, parse_spec
 from chainprobe.spec.exceptions import InvalidValueError
 
 PROBE = {"Probe": "shop"}
+STAGE_NAMES = {"StageGood", "StageBad", "StageLag"}
 
 
 class FakeCloudWatch:
@@ -42,9 +43,10 @@ def test_a_breached_run_publishes_every_metric_and_each_failure_class() -> None:
         report
     )
 
-    (call,) = cloudwatch.calls
-    assert call["Namespace"] == "Chainprobe"
-    data = by_key(call["MetricData"])
+    assert {call["Namespace"] for call in cloudwatch.calls} == {"Chainprobe"}
+    entries = [datum for call in cloudwatch.calls for datum in call["MetricData"]]
+    # The run's own metrics here; the 12 per-stage ones (4 stages) in test_stage_metrics.py.
+    data = {key: datum for key, datum in by_key(entries).items() if key[0] not in STAGE_NAMES}
     probe = (("Probe", "shop"),)
     expected = {
         ("OrdersSent", probe): (20.0, "Count"),
@@ -64,9 +66,10 @@ def test_a_breached_run_publishes_every_metric_and_each_failure_class() -> None:
     }
     assert {key: (datum["Value"], datum["Unit"]) for key, datum in data.items()} == expected
     ended = datetime(2026, 1, 1, 0, 0, 45, tzinfo=UTC)
-    assert {datum["Timestamp"] for datum in call["MetricData"]} == {ended}
-    assert (published.namespace, published.count, published.timestamp) == ("Chainprobe", 14, ended)
-    assert published.describe() == "14 metrics to CloudWatch namespace Chainprobe (Probe=shop)"
+    assert {datum["Timestamp"] for datum in entries} == {ended}
+    assert len(entries) == 14 + 12
+    assert (published.namespace, published.count, published.timestamp) == ("Chainprobe", 26, ended)
+    assert published.describe() == "26 metrics to CloudWatch namespace Chainprobe (Probe=shop)"
 
 
 def test_chain_classes_sum_to_orders_bad() -> None:
@@ -92,7 +95,7 @@ def test_without_dimensions_in_the_default_namespace() -> None:
     publisher = MetricPublisher(cloudwatch=cloudwatch)
     publisher.publish(report)
     publisher.publish(report)
-    assert [len(call["MetricData"]) for call in cloudwatch.calls] == [14, 14]
+    assert [len(call["MetricData"]) for call in cloudwatch.calls] == [20, 6, 20, 6]
     assert all(call["Namespace"] == "Chainprobe" for call in cloudwatch.calls)
     first = cloudwatch.calls[0]["MetricData"][0]
     assert first["MetricName"] == "OrdersSent" and first["Dimensions"] == []
@@ -102,7 +105,7 @@ def test_data_go_in_batches_of_put_batch(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(cloudwatch_module, "PUT_BATCH", 5)
     fake = FakeCloudWatch()
     MetricPublisher(cloudwatch=fake).publish(build_report(**load_case("breached")))
-    assert [len(call["MetricData"]) for call in fake.calls] == [5, 5, 4]
+    assert [len(call["MetricData"]) for call in fake.calls] == [5, 5, 5, 5, 5, 1]  # 14 + 12 per stage
 
 
 SPEC = """
