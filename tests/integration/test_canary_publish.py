@@ -1,4 +1,9 @@
-"""``--publish-metrics`` on the real local stack: a canary's results read back with GetMetricData."""
+"""``--publish-metrics`` on the real local stack: a canary's results read back with GetMetricData.
+
+The canary marks every third order ``handler-500`` (the handler answers 500): exactly those orders are
+bad, at the ``api`` stage, so the per-stage series show the API stage failing them and every later
+stage judging only the others, all good. Settle windows are 0 (this test is not about settling).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,33 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import yaml
+
+from chainprobe.drive.canary import FaultPlan
+from chainprobe.ledger.model import FailureClass, Verdict
+from chainprobe.ledger.store import Ledger
 from chainprobe.pipeline import run_canary
 from chainprobe.target import Target
-from tests.integration.spec_variants import publishing_spec, spec_variant
+from tests.integration.spec_variants import Spec, publishing_spec, spec_variant
 from tests.integration.test_canary import chainprobe, one_line_error
 
 COUNT = 4
+EVERY = 3
+MARKED = {seq for seq in range(COUNT) if seq % EVERY == 0}  # orders 0 and 3: the handler answers 500
+STAGES = ("api", "dynamodb", "event", "courier")
+LAG_STATS = ("SampleCount", "p50", "p95", "p99", "Maximum")
 
 
 def read_back(
-    on: Target, probe: str, metrics: dict[str, tuple[str, dict[str, str]]], around: datetime
+    on: Target,
+    probe: str,
+    metrics: dict[str, tuple[str, dict[str, str]]],
+    around: datetime,
+    stat: str | dict[str, str] = "Sum",
 ) -> dict[str, float]:
-    """Each metric's value (the sum over the window) by query id, with MetricStat queries."""
+    """Each metric's value by query id, with MetricStat queries: the run's one datapoint (every datum of
+    a run carries its end as timestamp; a query with no data is missing from the answer)."""
+    stats = stat if isinstance(stat, dict) else dict.fromkeys(metrics, stat)
     queries = [
         {
             "Id": query_id,
@@ -30,7 +50,7 @@ def read_back(
                     + [{"Name": key, "Value": value} for key, value in extra.items()],
                 },
                 "Period": 60,
-                "Stat": "Sum",
+                "Stat": stats[query_id],
             },
             "ReturnData": True,
         }
@@ -41,22 +61,38 @@ def read_back(
         StartTime=around - timedelta(minutes=10),
         EndTime=around + timedelta(minutes=10),
     )
-    return {result["Id"]: sum(result["Values"]) for result in answer["MetricDataResults"]}
+    values = {result["Id"]: result["Values"] for result in answer["MetricDataResults"]}
+    assert all(len(points) <= 1 for points in values.values()), values
+    return {query_id: points[0] for query_id, points in values.items() if points}
 
 
-def test_a_canary_publishes_its_results_as_custom_metrics(
+def settled_publishing_spec(directory: Path, probe: str) -> Path:
+    """The publishing spec (``Probe=<probe>``) with settle windows of 0: verdicts final as soon as their
+    evidence is in."""
+    publishing: Spec = yaml.safe_load(publishing_spec(directory, probe).read_text())
+
+    def no_settle(data: Spec) -> None:
+        data["cloudwatch_publish"] = publishing["cloudwatch_publish"]
+        data["event"]["settle_seconds"] = 0
+        data["courier"]["settle_seconds"] = 0
+
+    return spec_variant(directory, "orders-publish-settled.yaml", no_settle)
+
+
+def test_a_canary_publishes_its_results_and_each_stage_as_custom_metrics(
     target: Target, ledger_path: Path, tmp_path: Path
 ) -> None:
     probe = f"orders-{uuid.uuid4().hex[:8]}"
 
     outcome = run_canary(
-        spec_path=publishing_spec(tmp_path, probe),
+        spec_path=settled_publishing_spec(tmp_path, probe),
         count=COUNT,
         rate=4.0,
         report_dir=tmp_path / "reports",
         say=print,
         target=target,
         publish_metrics=True,
+        fault_plan=FaultPlan(faults=("handler-500",), every=EVERY),
     )
 
     assert outcome.publish_error is None
@@ -85,7 +121,33 @@ def test_a_canary_publishes_its_results_as_custom_metrics(
     assert values["delivery"] == report["delivery"]["availability"]
     for name, count in classes.items():
         assert values[f"class_{name}"] == count
-    assert report["orders"]["good"] >= COUNT - 1, report["worst_orders"]  # no fault: the chain works
+    with Ledger(ledger_path) as ledger:
+        orders = ledger.orders(outcome.report.run.run_id)
+    bad = {order.seq: order.chain_failure for order in orders if order.chain_verdict is Verdict.BAD}
+    assert bad == dict.fromkeys(MARKED, FailureClass.HTTP_5XX), report["worst_orders"]
+
+    # Per stage: the API failed exactly the marked orders; every later stage judged the others, all good.
+    stage_metrics = {
+        f"{name.lower()}_{stage}": (name, {"Stage": stage})
+        for stage in STAGES
+        for name in ("StageGood", "StageBad")
+    }
+    counts = read_back(target, probe, stage_metrics, outcome.published.timestamp)
+    passed = COUNT - len(MARKED)
+    expected = {"api": (passed, len(MARKED))} | {stage: (passed, 0) for stage in STAGES[1:]}
+    assert {
+        stage: (counts[f"stagegood_{stage}"], counts[f"stagebad_{stage}"]) for stage in STAGES
+    } == expected
+    # Lags: raw values, so CloudWatch's own statistics over the run are the report's (nearest rank both).
+    for stage in STAGES:
+        lag = report["sli"]["stage_lag_ms"][stage]
+        queries = {f"lag_{stat.lower()}": ("StageLag", {"Stage": stage}) for stat in LAG_STATS}
+        stats = {f"lag_{stat.lower()}": stat for stat in LAG_STATS}
+        read = read_back(target, probe, queries, outcome.published.timestamp, stat=stats)
+        assert read["lag_samplecount"] == lag["count"] > 0, stage
+        for name in ("p50", "p95", "p99", "max"):
+            key = "lag_maximum" if name == "max" else f"lag_{name}"
+            assert abs(read[key] - lag[name]) < 0.001, (stage, name, read, lag)
 
 
 def test_publishing_without_a_cloudwatch_publish_section_is_one_line_and_exit_2(

@@ -65,6 +65,11 @@ CASES = {
         (API, DB, EVENT),
         {API: (1, 0), DB: (1, 0), EVENT: (1, 0)},
     ),
+    "a failure at a stage the spec does not verify (the spec changed since) is in no count": (
+        [bad(0, F.DB_MISSING), order(1)],
+        (API, EVENT),
+        {API: (1, 0), EVENT: (1, 0)},
+    ),
     "a duplicate event is bad at the event stage": (
         [bad(0, F.EVENT_DUPLICATE), bad(1, F.DB_MISMATCH)],
         (API, DB, EVENT),
