@@ -330,6 +330,8 @@ def test_a_handler_500_burst_crosses_the_page_fast_threshold_on_both_windows(
             "API 5xx",
             "Lambda errors",
             "EventBridge failed entries",
+            "Success per stage (%)",
+            "Lag per stage p95 (ms)",
         ]
         assert set(widgets[2]["properties"]["alarms"]) == {
             v for k, v in deployed["outputs"].items() if k.endswith("AlarmArn")

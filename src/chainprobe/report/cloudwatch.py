@@ -45,7 +45,8 @@ Example::
     published = publisher.publish(report)       # PublishedMetrics(namespace="Chainprobe", count=9, ...)
 
 Raises ``MissingFieldError`` (``for_spec``: no ``cloudwatch_publish`` section), a ``TemplateError`` or
-``InvalidValueError`` for a dimension value that does not render to 1..1024 characters; ``publish``
+``InvalidValueError`` for a dimension value that does not render to 1..1024 characters, or a dimension
+named ``Stage`` or ``FailureClass`` (chainprobe's own, ``RESERVED_DIMENSIONS``); ``publish``
 lets botocore's errors through (the caller decides what a failed publish means). Limitation: each
 metric and dimension combination is a billed custom metric (8 series, one per failure class seen, and
 3 per verified stage).
@@ -63,7 +64,7 @@ from typing import Any
 from chainprobe.report.metric_datum import COUNT, MILLISECONDS, NO_UNIT, MetricDatum, MetricValues
 from chainprobe.report.model import RunReport
 from chainprobe.report.sections import class_counts
-from chainprobe.report.stage_metrics import stage_metrics
+from chainprobe.report.stage_metrics import STAGE_DIMENSION, stage_metrics
 from chainprobe.spec.exceptions import InvalidValueError, MissingFieldError, SpecError
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.objectives import DEFAULT_NAMESPACE
@@ -72,6 +73,7 @@ from chainprobe.spec.template import Scalar, render
 __all__ = [
     "FAILURE_CLASS_DIMENSION",
     "PUT_BATCH",
+    "RESERVED_DIMENSIONS",
     "MetricDatum",
     "MetricPublisher",
     "MetricValues",
@@ -80,6 +82,8 @@ __all__ = [
 ]
 
 FAILURE_CLASS_DIMENSION = "FailureClass"
+RESERVED_DIMENSIONS = (FAILURE_CLASS_DIMENSION, STAGE_DIMENSION)
+"""Dimensions chainprobe adds itself: a spec's ``cloudwatch_publish.dimensions`` may not name them."""
 PUT_BATCH = 20  # entries per PutMetricData call: AWS takes up to 1000, older emulators 20; with at most
 # 150 values per entry (StageLag) a call stays far below PutMetricData's 1 MB
 _MAX_DIMENSION_VALUE = 1024
@@ -160,6 +164,13 @@ class MetricPublisher:
         dimensions: dict[str, str] = {}
         for name, template in publish.dimensions.items():
             field = f"cloudwatch_publish.dimensions.{name}"
+            if name in RESERVED_DIMENSIONS:
+                raise InvalidValueError(
+                    f"{name} is the dimension chainprobe adds to its per-{name.lower()} metrics: "
+                    "give yours another name (e.g. Env for a deployment stage)",
+                    source=source,
+                    field=field,
+                )
             try:
                 value = render(template, endpoints, field=field)
             except SpecError as error:

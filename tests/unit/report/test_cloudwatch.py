@@ -139,14 +139,23 @@ def test_for_spec_without_the_section_names_it() -> None:
 
 
 def test_for_spec_with_an_unknown_variable_names_the_file_and_field() -> None:
-    text = SPEC + 'cloudwatch_publish:\n  dimensions: {Stage: "${stage}"}\n'
+    text = SPEC + 'cloudwatch_publish:\n  dimensions: {Env: "${stage}"}\n'
     with pytest.raises(
-        UnknownVariableError, match=r"^probes/shop\.yaml: cloudwatch_publish\.dimensions\.Stage"
+        UnknownVariableError, match=r"^probes/shop\.yaml: cloudwatch_publish\.dimensions\.Env"
     ):
         MetricPublisher.for_spec(parse_spec(text), {}, FakeCloudWatch(), source="probes/shop.yaml")
 
 
 def test_for_spec_refuses_an_empty_dimension_value() -> None:
-    text = SPEC + 'cloudwatch_publish:\n  dimensions: {Stage: "${stage:-}"}\n'
+    text = SPEC + 'cloudwatch_publish:\n  dimensions: {Env: "${stage:-}"}\n'
     with pytest.raises(InvalidValueError, match="1 to 1024 characters"):
         MetricPublisher.for_spec(parse_spec(text), {}, FakeCloudWatch())
+
+
+@pytest.mark.parametrize("name", ["Stage", "FailureClass"])
+def test_for_spec_refuses_a_dimension_chainprobe_adds_itself(name: str) -> None:
+    text = SPEC + f"cloudwatch_publish:\n  dimensions: {{{name}: prod}}\n"
+    with pytest.raises(
+        InvalidValueError, match=rf"^probes/shop\.yaml: cloudwatch_publish\.dimensions\.{name}: {name} is the"
+    ):
+        MetricPublisher.for_spec(parse_spec(text), {}, FakeCloudWatch(), source="probes/shop.yaml")

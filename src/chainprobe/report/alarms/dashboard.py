@@ -16,6 +16,9 @@ Lambda errors                       the spec's AWS/Lambda ``Errors`` queries (or
 EventBridge failed entries          ``PutEventsFailedEntriesCount`` (account-wide, no dimensions: the only
                                     place a partial PutEvents failure shows) and the spec's
                                     ``FailedInvocations`` (rule targets)
+Success per stage (%)               per verified stage, ``100 * StageGood / (StageGood + StageBad)``: which
+                                    stage fails the orders (``stage_widgets``; needs cloudwatch_publish)
+Lag per stage <pNN> (ms)            per verified stage, ``StageLag`` at the latency objective's percentile
 ==================================  ========================================================================
 
 Example::
@@ -40,6 +43,7 @@ from chainprobe.report.alarms.inputs import AlarmInputs
 from chainprobe.report.alarms.latency import latency_estimate, latency_stat, spec_metric_stats
 from chainprobe.report.alarms.model import BurnRateAlarm, Dashboard, Widget
 from chainprobe.report.alarms.sources import BLACKBOX_LATENCY, SliSource, blackbox_query
+from chainprobe.report.alarms.stage_widgets import stage_widgets
 from chainprobe.spec.duration import format_duration
 
 __all__ = ["GRAPH_PERIOD_S", "build_dashboard", "iso_duration", "metric_row"]
@@ -118,6 +122,21 @@ def build_dashboard(
         )
     else:
         notes.append("dashboard: no EventBridge widget (the spec has no event section nor AWS/Events metric)")
+    if inputs.blackbox is not None:
+        widgets.extend(
+            stage_widgets(
+                inputs.blackbox,
+                inputs.spec.verified_stages(),
+                stat=latency_stat(inputs.spec),
+                period_s=GRAPH_PERIOD_S,
+                row=metric_row,
+                graph=_GRAPH,
+            )
+        )
+    else:
+        notes.append(
+            "dashboard: no per-stage widgets (the spec has no cloudwatch_publish: nothing publishes them)"
+        )
     for widget in widgets:
         _check_unique_ids(widget)
     return Dashboard(widgets=tuple(widgets)), tuple(notes)

@@ -26,7 +26,7 @@ def test_the_template_goes_to_stdout(capsys: pytest.CaptureFixture[str]) -> None
     out, err = capsys.readouterr()
     assert yaml.safe_load(out)["AWSTemplateFormatVersion"] == "2010-09-09"
     assert err.splitlines()[-1] == (
-        "chainprobe: 12 window alarms, 6 composite alarms (page, ticket), a dashboard of 7 widgets"
+        "chainprobe: 12 window alarms, 6 composite alarms (page, ticket), a dashboard of 9 widgets"
     )
     assert "chainprobe: note: sli (availability): NonStandardSyntax" in err
 

@@ -36,6 +36,8 @@ def test_the_widgets_the_design_asks_for() -> None:
         "API 5xx",
         "Lambda errors",
         "EventBridge failed entries",
+        "Success per stage (%)",
+        "Lag per stage p95 (ms)",
     ]
     availability = found["Availability, rolling 30d"]
     assert availability.properties == {"view": "singleValue", "setPeriodToTimeRange": True, "start": "-P30D"}
@@ -161,6 +163,8 @@ def test_without_metric_math_the_dashboard_keeps_what_the_canary_publishes() -> 
         "Error budget remaining, rolling 30d",
         "Burn-rate alerts",
         "End-to-end latency p99 (ms)",
+        "Success per stage (%)",
+        "Lag per stage p99 (ms)",
     ]
     assert [note for note in generated.notes if note.startswith("dashboard:")] == [
         "dashboard: no API 5xx widget (the spec's metric_math names no AWS/ApiGateway metric)",
@@ -183,7 +187,7 @@ def test_the_body_is_json_with_cloudformation_substitutions_only_where_meant(tmp
     first = resolved["widgets"][0]
     assert (first["x"], first["y"], first["width"], first["properties"]["region"]) == (0, 0, 8, "eu-west-1")
     positions = [(w["x"], w["y"]) for w in resolved["widgets"]]
-    assert positions == [(0, 0), (8, 0), (16, 0), (0, 6), (12, 6), (0, 12), (12, 12)]
+    assert positions == [(0, 0), (8, 0), (16, 0), (0, 6), (12, 6), (0, 12), (12, 12), (0, 18), (12, 18)]
     assert "arn:x" in resolved["widgets"][2]["properties"]["alarms"]
 
 
@@ -230,3 +234,44 @@ def test_a_percentile_the_canary_does_not_publish_is_noted(tmp_path: Path) -> No
         "dashboard: the canary publishes no p90 latency (only p50, p95, p99): the latency widget has no "
         "black-box line"
     ) in generated.notes
+
+
+def test_per_stage_widgets_draw_each_verified_stage_from_its_published_counts_and_lags() -> None:
+    found = widgets(ORDERS)
+
+    success = found["Success per stage (%)"]
+    shown = visible(success)
+    assert [(o["id"], o["expression"]) for o in shown] == [
+        (f"stageSuccess{key}", f"100 * stageGood{key} / (stageGood{key} + stageBad{key})")
+        for key in ("Api", "Dynamodb", "Event", "Courier")
+    ]
+    hidden = [row for row in success.metrics if row[-1].get("visible") is False]
+    assert [row[:6] for row in hidden[:2]] == [
+        ["Chainprobe", "StageGood", "Probe", "orders", "Stage", "api"],
+        ["Chainprobe", "StageBad", "Probe", "orders", "Stage", "api"],
+    ]
+    assert {row[-1]["stat"] for row in hidden} == {"Sum"}
+    lag = found["Lag per stage p95 (ms)"]
+    assert [(row[1], row[5], row[-1]["stat"]) for row in lag.metrics] == [
+        ("StageLag", stage, "p95") for stage in ("api", "dynamodb", "event", "courier")
+    ]
+
+
+def test_only_the_stages_a_spec_verifies_and_none_without_cloudwatch_publish(tmp_path: Path) -> None:
+    def api_only_spec(data: dict[str, Any]) -> None:
+        for section in ("dynamodb", "event", "courier"):
+            data.pop(section)
+        data["slo"].pop("delivery")
+
+    api_only = write_spec(tmp_path, api_only_spec, "a.yaml")
+    lag = widgets(api_only)["Lag per stage p95 (ms)"]
+    assert [row[5] for row in lag.metrics] == ["api"]
+
+    unpublished = write_spec(tmp_path, lambda d: d.pop("cloudwatch_publish"), "b.yaml")
+    generated = generate_alarms(unpublished, variables={})
+    assert not {"Success per stage (%)", "Lag per stage p95 (ms)"} & {
+        w.title for w in generated.plan.dashboard.widgets
+    }
+    assert "dashboard: no per-stage widgets (the spec has no cloudwatch_publish: nothing publishes them)" in (
+        generated.notes
+    )

@@ -194,11 +194,11 @@ def test_a_spec_without_any_sli_has_nothing_to_alarm_on(tmp_path: Path) -> None:
 
 
 def test_an_unrendered_dimension_is_a_spec_error(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path, lambda d: d["cloudwatch_publish"]["dimensions"].update(Stage="${stage}"))
+    spec = write_spec(tmp_path, lambda d: d["cloudwatch_publish"]["dimensions"].update(Env="${stage}"))
 
     message = refusal(SpecError, spec)
 
-    assert message.startswith(f"{spec}: cloudwatch_publish.dimensions.Stage: unknown variable ${{stage}}")
+    assert message.startswith(f"{spec}: cloudwatch_publish.dimensions.Env: unknown variable ${{stage}}")
 
 
 def test_a_function_chainprobe_does_not_know_is_a_note_not_a_refusal(tmp_path: Path) -> None:

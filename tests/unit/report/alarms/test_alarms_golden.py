@@ -62,7 +62,7 @@ def test_the_blackbox_only_template_has_no_metric_math_sli() -> None:
     assert len([name for name in resources if name.startswith("Blackbox")]) == 9
     query = resources["BlackboxPageFastLong"]["Properties"]["Metrics"][0]["MetricStat"]["Metric"]
     assert query["Namespace"] == "Shop/Probes"
-    assert query["Dimensions"] == [{"Name": "Probe", "Value": "checkout"}, {"Name": "Stage", "Value": "prod"}]
+    assert query["Dimensions"] == [{"Name": "Probe", "Value": "checkout"}, {"Name": "Env", "Value": "prod"}]
     assert template["Parameters"]["NamePrefix"]["Default"] == "chainprobe-checkout-v2"
     # 99.9%: page-fast at 14.4 x 0.001
     assert resources["BlackboxPageFastShort"]["Properties"]["Threshold"] == 0.0144
