@@ -9,6 +9,10 @@ report and exit codes. What it adds:
   host is not loopback is refused unless ``allow_remote``;
 - Locust in separate processes (``DriverProcesses``: one local runner, or a master and N workers on
   127.0.0.1), so this process never imports Locust and its verifier threads stay real threads;
+- the shape by name, or given as one (``--stages``: ``chainprobe.drive.load.stages``);
+- the harness's memory over the run (``RssSampler``, until the sending ends): its growth is reported,
+  and beyond the shape's ``max_memory_growth_mb`` (the ``soak`` shape states one) fails the gate
+  (``LoadOutcome.memory_exceeded``: exit 1);
 - ``load.json`` and a ``## Load`` section of ``summary.md`` (planned vs achieved arrival rate, lateness,
   Locust's request stats), and ``LoadSummary.lines()`` for the terminal.
 
@@ -37,7 +41,9 @@ from pathlib import Path
 
 from chainprobe.drive.load.context import DriverResult, RunContext, write_json_atomically
 from chainprobe.drive.load.loopback import require_loopback
+from chainprobe.drive.load.memory_growth import memory_growth
 from chainprobe.drive.load.processes import DriverProcesses
+from chainprobe.drive.load.rss_sampler import RssSampler, interval_for
 from chainprobe.drive.load.schedule import START_LEAD_S
 from chainprobe.drive.load.shapes import LoadShape, load_shapes
 from chainprobe.drive.load.summary import LoadSummary
@@ -85,6 +91,11 @@ class LoadOutcome:
     driver_failed: str | None = None
     load_json: Path | None = None
 
+    @property
+    def memory_exceeded(self) -> bool:
+        """Whether the harness's memory grew beyond the shape's bound (a soak's gate)."""
+        return self.summary.memory is not None and self.summary.memory.exceeded
+
 
 def default_max_seconds(shape: LoadShape, spec: ProbeSpec) -> float:
     """The hard cap when none is given: the shape, its start lead, the stop grace, and a minute."""
@@ -116,7 +127,7 @@ def sending_shortfall(planned: int, sent: int, result: DriverResult | None) -> s
 def run_load(
     *,
     spec_path: Path,
-    shape_name: str,
+    shape_name: str | None,
     report_dir: Path | None,
     say: Say,
     shapes_path: Path | None = None,
@@ -128,9 +139,15 @@ def run_load(
     publish_metrics: bool = False,
     metric_math: bool = True,
     metric_math_wait: float | None = None,
+    shape: LoadShape | None = None,
 ) -> LoadOutcome:
+    """Runs the shape ``shape_name`` (or ``shape``, given as one); see the module docstring."""
     spec = load_spec(spec_path)
-    shape = load_shapes(shapes_path).get(shape_name).scaled(time_scale)
+    if shape is None:
+        if shape_name is None:
+            raise ValueError("run_load needs a shape_name or a shape")
+        shape = load_shapes(shapes_path).get(shape_name)
+    shape = shape.scaled(time_scale)
     target = target or resolve_target(say=say)
     endpoint = render(spec.send.endpoint, target.endpoints, field="send.endpoint")
     check_http_url(endpoint, name="send.endpoint")
@@ -164,6 +181,7 @@ def run_load(
             max_seconds=cap,
             grace=spec.deadlines.api + STOP_GRACE_S + 30.0,
         )
+        sampler = RssSampler(interval_s=interval_for(shape.duration_s))
         progress = ProgressLine(shape.planned_orders)
         control, grace = RunControl(), grace_seconds(spec)
 
@@ -174,10 +192,13 @@ def run_load(
         def sending() -> bool:
             if control.stopped and drivers.running():
                 drivers.stop()  # a stopped run sends no more orders
+            if not drivers.running():
+                sampler.stop()  # the harness's memory is sampled while it sends
             return drivers.running()
 
         try:
             drivers.start()
+            sampler.start()
             with StopSignals(control, say=say, run_id=run.run_id, grace_s=grace):
                 verify_run(
                     verifier, run.run_id, control, grace_s=grace, progress=on_verified, sending=sending
@@ -187,6 +208,8 @@ def run_load(
         except BaseException:
             drivers.stop()
             raise
+        finally:
+            samples = sampler.stop()
         ended = drivers.wait()
         progress.draw(final=True)
         if ended.failed is not None:
@@ -214,6 +237,7 @@ def run_load(
         result=ended.result,
         processes=max(1, workers),
         notes=ended.notes,
+        memory=memory_growth(samples, max_growth_mb=shape.max_memory_growth_mb),
     )
     load_json = write_load_report(summary, run.run_id, report_dir) if report_dir is not None else None
     return LoadOutcome(run=outcome, summary=summary, driver_failed=ended.failed, load_json=load_json)

@@ -15,6 +15,9 @@ from chainprobe.cli.run_commands import (
     stopped_line,
 )
 from chainprobe.cli.stack_commands import say
+from chainprobe.drive.load.exceptions import ShapeError
+from chainprobe.drive.load.shapes import LoadShape
+from chainprobe.drive.load.stages import parse_stages
 from chainprobe.load_pipeline import DEFAULT_SPEC, LoadOutcome, run_load
 from chainprobe.report import render_terminal
 from chainprobe.spec.secrets import redact
@@ -30,6 +33,14 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text}")
     return value
+
+
+def stages_argument(text: str) -> LoadShape:
+    """``--stages`` read strictly, before anything else happens (a bad text: one line, exit 2)."""
+    try:
+        return parse_stages(text)
+    except ShapeError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--stages: ")) from None
 
 
 def finish_load(outcome: LoadOutcome) -> int:
@@ -52,7 +63,9 @@ def finish_load(outcome: LoadOutcome) -> int:
         return exit_code(run)
     if not run.report.complete and run.report.run.end_reason is not None:
         say(f"run {run.report.run.run_id} incomplete: {run.report.run.end_reason}")
-    if not run.report.gate.met:
+    if outcome.memory_exceeded:
+        say(f"run {run.report.run.run_id}: the harness's memory grew beyond the shape's bound")
+    if not run.report.gate.met or outcome.memory_exceeded:
         return ExitCode.SLO_BREACHED
     if outcome.driver_failed is not None or run.publish_error is not None:
         return ExitCode.UNREACHABLE
@@ -63,6 +76,7 @@ def run_load_command(args: argparse.Namespace) -> int:
     outcome = run_load(
         spec_path=Path(args.spec),
         shape_name=args.shape,
+        shape=args.stages,
         shapes_path=args.shapes,
         time_scale=args.time_scale,
         workers=args.workers,
@@ -86,8 +100,17 @@ def register(commands: Any) -> None:
         "judges them as they go; the report and exit codes are the canary's.",
     )
     load.add_argument("--spec", default=str(DEFAULT_SPEC), help=f"probe spec (default {DEFAULT_SPEC})")
-    load.add_argument(
-        "--shape", required=True, help="load shape: ramp-hold, arrival-ramp, or one from --shapes"
+    shape = load.add_mutually_exclusive_group(required=True)
+    shape.add_argument(
+        "--shape",
+        help="load shape: ramp-hold, arrival-ramp, step, spike, soak, or one from --shapes",
+    )
+    shape.add_argument(
+        "--stages",
+        type=stages_argument,
+        metavar="TEXT",
+        help="a shape written here: DURATION:RATE/s or DURATION:FROM-TO/s segments, comma-separated "
+        '(e.g. "60s:5/s,120s:5-15/s,300s:15/s")',
     )
     load.add_argument(
         "--shapes",

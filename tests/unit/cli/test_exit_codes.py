@@ -18,6 +18,7 @@ from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.cli.main import main
 from chainprobe.drive.canary import FaultMarkerError
 from chainprobe.drive.load import DriverError, LoadSummary, RemoteTargetError, ShapeError, load_shapes
+from chainprobe.drive.load.memory_growth import RssSample, memory_growth
 from chainprobe.ledger import FailureClass, Ledger, OrderOutcome, Verdict
 from chainprobe.ledger.exceptions import LedgerBusyError
 from chainprobe.load_pipeline import LoadOutcome
@@ -187,6 +188,35 @@ def test_a_locust_driver_that_ended_badly_is_3_unless_the_slo_breached(
 
     assert main(["load", "--shape", "arrival-ramp"]) == code
     assert "the Locust worker 2 was lost" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("growth", "code"), [(6.0, ExitCode.OK), (7.0, ExitCode.SLO_BREACHED)])
+def test_a_soaks_memory_growth_beyond_its_bound_is_1(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    growth: float,
+    code: ExitCode,
+) -> None:
+    run_id = recorded_run(tmp_path, monkeypatch, bad=0)
+    report = report_run(run_id=run_id, report_dir=None).report
+    shape = load_shapes(environ={}).get("soak")
+    samples = [RssSample(t=0, rss_mb=100), RssSample(t=1, rss_mb=100)]
+    samples += [RssSample(t=2, rss_mb=100 + growth), RssSample(t=3, rss_mb=100 + growth)]
+    memory = memory_growth(samples, max_growth_mb=6.0)
+    outcome = LoadOutcome(
+        run=RunOutcome(report=report, files=None),
+        summary=LoadSummary.build(shape=shape, orders=report.orders, memory=memory),
+    )
+    monkeypatch.setattr(load_commands, "run_load", lambda **_: outcome)
+
+    assert report.gate.met
+    assert main(["load", "--shape", "soak"]) == code
+    captured = capsys.readouterr()
+    assert f"growth +{growth:.1f} MB (bound 6 MB)" in captured.out
+    assert ("the harness's memory grew beyond the shape's bound" in captured.err) is (
+        code == ExitCode.SLO_BREACHED
+    )
 
 
 # -- what each kind of error becomes, raised inside a command ------------------------------------

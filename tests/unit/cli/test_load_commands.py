@@ -62,7 +62,10 @@ def test_bad_options_are_usage_errors(
 def test_an_unknown_shape_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["load", "--spec", SPEC, "--shape", "ramp-holdd"]) == 2
     err = capsys.readouterr().err
-    assert err == "chainprobe: no load shape named 'ramp-holdd' (have: arrival-ramp, ramp-hold)\n"
+    assert (
+        err
+        == "chainprobe: no load shape named 'ramp-holdd' (have: arrival-ramp, ramp-hold, soak, spike, step)\n"
+    )
 
 
 def test_a_remote_target_is_refused_before_any_load(

@@ -115,7 +115,7 @@ def test_an_override_file_replaces_and_adds_shapes(tmp_path: Path) -> None:
         + "  steady: {description: five a second, min_users: 1, stages: [{duration: 1m, rate: 5}]}\n"
     )
     library = load_shapes(override)
-    assert library.names() == ("arrival-ramp", "ramp-hold", "steady")
+    assert library.names() == ("arrival-ramp", "ramp-hold", "soak", "spike", "steady", "step")
     assert library.get("arrival-ramp").planned_orders == 20
     steady = library.get("steady")
     assert (steady.users_per_rate, steady.min_users, steady.max_users) == (2.0, 1, 50)
@@ -127,7 +127,10 @@ def test_an_override_file_replaces_and_adds_shapes(tmp_path: Path) -> None:
 def test_an_unknown_shape_names_the_known_ones() -> None:
     with pytest.raises(UnknownShapeError) as raised:
         load_shapes(environ={}).get("ramp-holdd")
-    assert str(raised.value) == "no load shape named 'ramp-holdd' (have: arrival-ramp, ramp-hold)"
+    assert (
+        str(raised.value)
+        == "no load shape named 'ramp-holdd' (have: arrival-ramp, ramp-hold, soak, spike, step)"
+    )
 
 
 @pytest.mark.parametrize(

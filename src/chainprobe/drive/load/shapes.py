@@ -2,7 +2,11 @@
 
 A shape is a list of stages, each a duration and an arrival rate in orders per second, constant
 (``rate``) or ramping linearly (``from`` -> ``to``). Two ship in ``shapes.yaml`` beside this module:
-``ramp-hold`` (DESIGN profile (a), 13 minutes) and ``arrival-ramp`` (profile (b), 1 -> 10/s over 120 s).
+``ramp-hold`` (DESIGN profile (a), 13 minutes) and ``arrival-ramp`` (profile (b), 1 -> 10/s over 120 s);
+beside them the shapes a release test uses: ``step`` (a staircase), ``spike`` (a sudden burst and the
+recovery) and ``soak`` (a long steady rate whose ``max_memory_growth_mb`` bounds the harness's memory
+growth: ``chainprobe.drive.load.memory_growth``). ``chainprobe.drive.load.stages`` reads a shape
+written on the command line.
 ``scaled(x)`` compresses or stretches time and keeps the rates: ``ramp-hold`` at 0.1 runs in 78 s.
 
 The shape answers the two questions a load run asks of it:
@@ -112,6 +116,7 @@ class LoadShape:
     max_users: int = 400
     time_scale: float = 1.0
     source: str = "<shape>"
+    max_memory_growth_mb: float | None = None  # a soak's bound on the harness's RSS growth (memory_growth)
 
     @property
     def duration_s(self) -> float:
@@ -217,6 +222,7 @@ class LoadShape:
             "max_users": self.max_users,
             "time_scale": self.time_scale,
             "source": self.source,
+            "max_memory_growth_mb": self.max_memory_growth_mb,
         }
 
     @classmethod
@@ -238,6 +244,9 @@ class LoadShape:
             max_users=int(data["max_users"]),
             time_scale=float(data["time_scale"]),
             source=str(data.get("source", "<shape>")),
+            max_memory_growth_mb=None
+            if data.get("max_memory_growth_mb") is None
+            else float(data["max_memory_growth_mb"]),
         )
 
 
@@ -308,8 +317,9 @@ def _is_name(name: str) -> bool:
 
 
 def _read_shape(name: str, node: Node, defaults: dict[str, Any]) -> LoadShape:
-    fields = Fields(node, required=("stages",), optional=("description", *_SIZING))
+    fields = Fields(node, required=("stages",), optional=("description", "max_memory_growth_mb", *_SIZING))
     description = fields.optional("description")
+    bound = fields.optional("max_memory_growth_mb")
     sizing = _read_sizing(fields, defaults)
     stages = tuple(_read_stage(item) for item in fields.get("stages").items(expected="a list of stages"))
     if math.fsum(stage.total for stage in stages) < 1:
@@ -319,6 +329,7 @@ def _read_shape(name: str, node: Node, defaults: dict[str, Any]) -> LoadShape:
         description=description.text() if description else None,
         stages=stages,
         source=node.source,
+        max_memory_growth_mb=bound.number(low=0, high=1_000_000, open_low=True) if bound else None,
         **sizing,
     )
 

@@ -8,7 +8,8 @@ Built from the ledger alone (plus Locust's own statistics when the driver report
   an arrival's bucket is its send time minus the start of the schedule (arrival 0's due time);
 - *lateness*: send time minus due time per order (``planned_at`` holds the due time). An open model
   sends on time whatever the chain does; lateness grows only when the driver runs out of users or CPU;
-- *Locust*: requests, failures (the API stage judged by the spec), response time percentiles.
+- *Locust*: requests, failures (the API stage judged by the spec), response time percentiles;
+- *memory*: the growth of the harness's resident set over the run (``memory_growth``), when sampled.
 
 Written next to the run's reports as ``load.json`` and as a ``## Load`` section appended to
 ``summary.md``; its ``lines()`` follow the terminal summary.
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chainprobe.drive.load.context import DriverResult, RequestStats
+from chainprobe.drive.load.memory_growth import MemoryGrowth
 from chainprobe.drive.load.shapes import LoadShape
 from chainprobe.ledger.model import OrderRecord
 
@@ -64,6 +66,7 @@ class LoadSummary:
     peak_users: int | None = None
     stopped_by: str | None = None
     notes: tuple[str, ...] = field(default=())
+    memory: MemoryGrowth | None = None
 
     @property
     def planned_rate(self) -> float:
@@ -92,6 +95,7 @@ class LoadSummary:
         result: DriverResult | None = None,
         processes: int = 1,
         notes: Sequence[str] = (),
+        memory: MemoryGrowth | None = None,
     ) -> LoadSummary:
         sent = [o for o in orders if o.sent_at is not None]
         start = (
@@ -111,6 +115,7 @@ class LoadSummary:
             peak_users=result.peak_users if result is not None else None,
             stopped_by=result.stopped_by if result is not None else None,
             notes=tuple(notes),
+            memory=memory,
         )
 
     # -- renderings -------------------------------------------------------------------------------
@@ -168,6 +173,8 @@ class LoadSummary:
             lines.append(("locust", locust))
         if self.stopped_by not in (None, "shape"):
             lines.append(("stopped", f"by {self.stopped_by}"))
+        if self.memory is not None:
+            lines.append(("memory", self.memory.line()))
         lines.extend(("driver", note) for note in self.notes)
         return lines
 
@@ -212,6 +219,7 @@ class LoadSummary:
                 "errors": stats.errors,
             },
             "notes": list(self.notes),
+            "memory": None if self.memory is None else self.memory.to_dict(),
         }
 
     def markdown(self) -> str:
@@ -232,6 +240,8 @@ class LoadSummary:
             rows.append(f"| lateness p50 / p95 / max | | {figures} |")
         if (locust := self.locust_line()) is not None:
             rows += ["", f"Locust: {locust}."]
+        if self.memory is not None:
+            rows += ["", f"Memory: {self.memory.line()}."]
         rows += [f"- {note}" for note in self.notes]
         if self.series:
             rows += [
