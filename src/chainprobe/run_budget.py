@@ -32,7 +32,7 @@ from chainprobe.measure.budget_history import read_history
 from chainprobe.measure.budget_replay import replay
 from chainprobe.measure.budget_view import BudgetView
 from chainprobe.measure.budget_window import MINUTE, History, SliDefinition, merge_histories
-from chainprobe.measure.window_sli import GetMetricData, roles_of
+from chainprobe.measure.window_sli import GetMetricData
 from chainprobe.report.alarms.inputs import AlarmInputs
 from chainprobe.report.alarms.sources import BLACKBOX_METRICS, SliSource, TreatMissingData
 
@@ -41,7 +41,7 @@ __all__ = ["compute_budget", "ledger_history", "sli_definitions"]
 
 def sli_definitions(inputs: AlarmInputs) -> tuple[SliDefinition, ...]:
     """The SLIs of the alarms' inputs, with their request queries and missing-data treatment."""
-    return tuple(_definition(source, inputs) for source in inputs.sources)
+    return tuple(_definition(source) for source in inputs.sources)
 
 
 def compute_budget(
@@ -131,14 +131,7 @@ def _query_id(sli: SliDefinition, metric: str) -> str:
     )
 
 
-def _definition(source: SliSource, inputs: AlarmInputs) -> SliDefinition:
-    if source.key == "blackbox":
-        requests: tuple[str, ...] = tuple(
-            str(q["Id"]) for q in source.queries if "MetricStat" in q
-        )  # good + bad
-    else:
-        assert inputs.spec.metric_math is not None  # the sli source exists only with metric_math
-        requests = roles_of(inputs.spec.metric_math).requests
+def _definition(source: SliSource) -> SliDefinition:
     treat = source.missing_data.treat
     if treat not in (TreatMissingData.BREACHING, TreatMissingData.NOT_BREACHING):
         raise ValueError(f"{source.key}: TreatMissingData {treat.value} is not replayed")
@@ -147,6 +140,6 @@ def _definition(source: SliSource, inputs: AlarmInputs) -> SliDefinition:
         title=source.title,
         queries=source.queries,
         availability_id=source.availability_id,
-        requests_ids=tuple(requests),
+        requests_ids=source.requests_ids,
         missing_breaches=treat is TreatMissingData.BREACHING,
     )

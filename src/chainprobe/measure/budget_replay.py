@@ -16,9 +16,10 @@ For one SLI (``budget_window.SliDefinition``), its history and the burn-rate tie
 A window is breaching when its error rate is strictly above ``factor x (1 - objective)`` (the
 alarms' threshold, ``GreaterThanThreshold``) and it holds at least ``min_requests`` requests (the
 minimum-traffic guard: one error among three requests is a 33% error rate, but no evidence of a
-burn; ``min_requests`` in the windows file, default 10). A window whose expression has no datapoint
-is missing data: breaching or not as the alarms' ``TreatMissingData`` says (the generated alarms:
-not breaching). Steps are evaluated only where a window's content changes (a minute with data
+burn; ``min_requests`` in the windows file, default 10; the generated alarms carry the same rule as
+``IF(requests >= N, 1 - availability, 0)``). A window above the guard whose expression has no
+datapoint is missing data, breaching or not as the alarms' ``TreatMissingData`` says (the generated
+alarms: not breaching). Steps are evaluated only where a window's content changes (a minute with data
 enters or leaves it); between two such steps nothing can change, so fire and clear times are exact.
 
 ``end`` is the end of the minute holding ``at`` (as the alarms' evaluation range ends at the end of
@@ -197,7 +198,8 @@ def _window_at(
     start = end - int(length.total_seconds())
     rate, requests = reader.error_rate(start, end), reader.requests(start, end)
     low_traffic = bool(reader.sli.requests_ids) and requests < min_requests
-    breaching = reader.sli.missing_breaches if rate is None else rate > threshold and not low_traffic
+    # Under the guard the alarm's IF reads 0 (a datapoint, not missing data): never breaching.
+    breaching = not low_traffic and (reader.sli.missing_breaches if rate is None else rate > threshold)
     burn = None if rate is None else rate / error_budget(objective)
     return WindowNow(
         window=length, error_rate=rate, requests=requests, burn_rate=burn, breaching=breaching,

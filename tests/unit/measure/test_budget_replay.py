@@ -113,7 +113,10 @@ def test_missing_data_is_treated_as_the_alarms_treat_it() -> None:
     quiet = run({})
     assert quiet.alerts == () and quiet.error_rate is None and quiet.consumed == 0.0
 
-    breaching = run({}, sli=dataclasses.replace(BLACKBOX, missing_breaches=True))
+    # With the guard off (a window of no requests is under any guard: it reads 0, as the alarm's IF does).
+    unguarded = dataclasses.replace(WINDOWS, min_requests=0)
+    assert run({}, sli=dataclasses.replace(BLACKBOX, missing_breaches=True)).alerts == ()
+    breaching = run({}, sli=dataclasses.replace(BLACKBOX, missing_breaches=True), windows=unguarded)
     assert [(a.tier, a.fired_at, a.cleared_at, a.at_start) for a in breaching.alerts] == [
         ("page-fast", E - D + M, None, True),
         ("page-slow", E - D + M, None, True),
