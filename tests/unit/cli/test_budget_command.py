@@ -43,7 +43,7 @@ def run_budget(
 
 
 def test_a_burst_now_pages_and_exits_1_a_quiet_history_exits_0(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     minute = NOW - 120
     burst = {
@@ -58,7 +58,22 @@ def test_a_burst_now_pages_and_exits_1_a_quiet_history_exits_0(
     assert blackbox["budget"]["consumed"]["minutes"] == pytest.approx(0.5 / 0.005 * 216)
     assert blackbox["time_to_first_page_s"] == 60
     assert (tmp_path / "out" / "budget.html").read_text().count("<svg") >= 6
+    printed = capsys.readouterr().out
+    assert "consumed 10000.0% (21600.0 min)" in printed
+    assert "first page: page-fast 1 min after the first bad minute" in printed
+    assert printed.endswith(
+        "verdict: budget exhausted: blackbox; paging now: blackbox page-fast, blackbox page-slow\n"
+    )
     assert "| black-box SLI (canary verdicts) | 40 |" in (tmp_path / "out" / "budget.md").read_text()
+
+    # Ten days ago: nothing fires now, but the window's budget is spent.
+    old = {
+        ("Chainprobe", "OrdersGood"): [(minute - 10 * 86_400, 20.0)],
+        ("Chainprobe", "OrdersBad"): [(minute - 10 * 86_400, 20.0)],
+    }
+    code, report = run_budget(monkeypatch, tmp_path, old)
+    assert code == 1 and report["paging"] == [] and report["exhausted"] == ["blackbox"]
+    assert capsys.readouterr().out.endswith("verdict: budget exhausted: blackbox\n")
 
     quiet = {("Chainprobe", "OrdersGood"): [(minute, 20.0)], ("Chainprobe", "OrdersBad"): [(minute, 0.0)]}
     code, report = run_budget(monkeypatch, tmp_path, quiet)
