@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 BURN_POINTS = 400
-"""At most this many burn-rate points per tier in ``SliBudget.burn_series`` (evenly thinned)."""
+"""About this many points per tier in ``SliBudget.burn_series`` and in ``budget_series`` (evenly thinned)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -268,7 +268,8 @@ def _bad_minutes(reader: WindowReader, start: int, end: int) -> list[int]:
 
 
 def _budget_series(reader: WindowReader, objective: float, start: int, end: int) -> tuple[BudgetPoint, ...]:
-    """The budget remaining from the window's start to each minute with data, and at the end.
+    """The budget remaining from the window's start to each minute with errors (and, thinned to about
+    ``BURN_POINTS``, the other minutes with data), and at the end.
 
     Consumed up to t is the errors so far over the budget of the whole window: ``error rate[start, t) x
     requests[start, t) / ((1 - objective) x requests[start, end))``; without request counts, time
@@ -276,7 +277,10 @@ def _budget_series(reader: WindowReader, objective: float, start: int, end: int)
     """
     total = reader.requests(start, end)
     points = [BudgetPoint(at=start, remaining=1.0)]
-    for minute in [*reader.data_minutes(start, end), end - MINUTE]:
+    minutes = reader.data_minutes(start, end)
+    stride = max(1, len(minutes) // BURN_POINTS)  # a chart's worth: every bad minute, the rest thinned
+    bad = _bad_minutes(reader, start, end)[:BURN_POINTS]
+    for minute in sorted({*minutes[::stride], *bad, end - MINUTE}):
         t = minute + MINUTE
         rate = reader.error_rate(start, t) or 0.0
         if reader.sli.requests_ids:
