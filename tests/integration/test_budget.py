@@ -1,11 +1,13 @@
 """``chainprobe budget`` on the real local stack, held against the generated alarms (which really evaluate
 there: chainprobe's CloudWatch plugin judges metric-math alarms and composite rules, see test_alarms.py).
 
-A few good orders, then a ``handler-500`` burst, each run publishing its black-box results under a
-``Probe`` dimension of its own; the runs are also in the test's ledger, and must count once. Then
+Three orders, one of them failing (``handler-500``), then a burst of ten failing ones, each run publishing
+its black-box results under a ``Probe`` dimension of its own; the runs are also in the test's ledger, and
+must count once. After the first run, one error among three requests: the command pages nobody and the
+deployed alarm's own expression reads 0 (the minimum-traffic guard, one rule in both). After the burst,
 ``chainprobe budget`` (the command, as a user runs it) must give the budget hand arithmetic gives, say
-that the tiers which fire now are exactly the composites in ALARM, and that the first page came one
-minute (one evaluation) after the burst's minute.
+that the tiers which fire now are exactly the composites in ALARM, and time the first page from the
+first bad minute (the first run's) to the minute after the burst's, when page-fast fired.
 """
 
 from __future__ import annotations
@@ -17,13 +19,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+from chainprobe.drive.canary import FaultPlan
+from chainprobe.pipeline import run_canary
 from chainprobe.target import Target
-from tests.integration.test_alarms import canary, deployed, wait_for_states
+from tests.integration.cloudwatch_window import wait_for_value
+from tests.integration.spec_variants import spec_variant
+from tests.integration.test_alarms import alarms_by_name, canary, deployed, evaluate, wait_for_states
 
 __all__ = ["deployed"]  # the fixture: the generated alarms deployed with their own prefix and topics
 
 CHAINPROBE = Path(sys.executable).with_name("chainprobe")
 BURST = 10
+
+
+def quick(data: dict[str, Any], probe: str) -> None:
+    """The deployed alarms' spec (publishing under ``Probe=<probe>``), without settle windows."""
+    data["cloudwatch_publish"] = {"namespace": "Chainprobe", "dimensions": {"Probe": probe}}
+    data["event"]["settle_seconds"] = 0
+    data["courier"]["settle_seconds"] = 0
 
 
 def budget(cli_env: dict[str, str], spec: Path, out: Path) -> tuple[int, dict[str, Any], str]:
@@ -53,14 +66,33 @@ def composite_states(target: Target, prefix: str, names: list[str]) -> dict[str,
 def test_the_budget_replay_agrees_with_the_generated_alarms(
     deployed: dict[str, Any], target: Target, ledger_path: Path, tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
-    prefix, spec, plan = deployed["prefix"], deployed["spec"], deployed["generated"].plan
+    prefix, plan = deployed["prefix"], deployed["generated"].plan
+    spec = spec_variant(tmp_path, "budget.yaml", lambda data: quick(data, deployed["probe"]))
     blackbox = {f"{b.name_suffix}": b.tier.name for b in plan.burn_rate_alarms if b.source.key == "blackbox"}
 
-    good = canary(target, spec, count=3)
-    assert good.report.sli.chain.good == 3
+    low = run_canary(
+        spec_path=spec,
+        count=3,
+        rate=20.0,
+        report_dir=None,
+        say=print,
+        target=target,
+        fault_plan=FaultPlan(faults=("handler-500",), every=3),  # the first of the three
+        publish_metrics=True,
+        metric_math=False,
+    )
+    assert (low.report.sli.chain.good, low.report.sli.chain.bad) == (2, 1) and low.report.run.ended_at
     code, quiet, _ = budget_when(cli_env, spec, tmp_path / "quiet", 3)
-    assert code == 0 and quiet["slis"]["blackbox"]["alerts"] == [] and quiet["ledger_runs"] == 1
-    assert quiet["slis"]["blackbox"]["requests"] == 3  # published AND in the ledger: once
+    box = quiet["slis"]["blackbox"]
+    # One error in three spends the window's budget 66 times over (exit 1), but pages nobody.
+    assert code == 1 and quiet["paging"] == [] and "blackbox" in quiet["exhausted"]
+    assert box["alerts"] == [] and quiet["ledger_runs"] == 1
+    assert box["requests"] == 3  # published AND in the ledger: once
+    assert abs(box["error_rate"] - 1 / 3) < 1e-9 and box["burn_rate_now"]["page-fast"]["short"]["low_traffic"]
+    # The deployed alarm applies the same guard: its stats hold the bad order, its error rate reads 0.
+    short = alarms_by_name(target, prefix)[0][f"{prefix}-blackbox-page-fast-short-5m"]
+    stats = wait_for_value(lambda: evaluate(target, short, only_stats=True)["blackboxBad"], lambda v: v >= 1)
+    assert stats == 1 and evaluate(target, short) == {"errorRate": 0.0}
     states = wait_for_states(target, {f"{prefix}-{name}": "OK" for name in blackbox})
     assert set(states.values()) == {"OK"}, states
 
@@ -73,20 +105,19 @@ def test_the_budget_replay_agrees_with_the_generated_alarms(
     box = report["slis"]["blackbox"]
     assert code == 1 and report["ledger_runs"] == 2
     assert box["requests"] == 3 + BURST
-    error_rate = BURST / (3 + BURST)
+    error_rate = (1 + BURST) / (3 + BURST)
     assert abs(box["error_rate"] - error_rate) < 1e-9
     assert abs(box["budget"]["consumed"]["minutes"] - error_rate / 0.005 * 216) < 1e-6
     # The tiers the replay says fire now are the composites CloudWatch put in ALARM.
     firing = {name for name, tier in blackbox.items() if box["burn_rate_now"][tier]["firing"]}
     in_alarm = {name.removeprefix(f"{prefix}-") for name, state in states.items() if state == "ALARM"}
     assert firing == in_alarm == set(blackbox)
-    # The first bad minute is the burst's (each run publishes at its end); the page fired at its end.
-    burst_minute = int(bad.report.run.ended_at) // 60 * 60
+    # Each run publishes at its end: the first bad minute is the first run's; page-fast fired at the end
+    # of the burst's minute (its 5 m window then holds 10 of 10 bad, or of 13 when both runs are in it).
+    low_minute, burst_minute = (int(r.report.run.ended_at or 0) // 60 * 60 for r in (low, bad))
     assert box["first_page"]["tier"] == "page-fast"
-    assert box["time_to_first_page_s"] == 60
-    assert box["first_page"]["first_bad_minute"].startswith(
-        time.strftime("%Y-%m-%dT%H:%M:00", time.gmtime(burst_minute))
-    )
+    assert box["time_to_first_page_s"] == burst_minute + 60 - low_minute
+    assert box["first_bad_minute"] == time.strftime("%Y-%m-%dT%H:%M:00.000Z", time.gmtime(low_minute))
     # The metric-math SLI, read from the same CloudWatch: its firing tiers match its composites too.
     sli = {f"{b.name_suffix}": b.tier.name for b in plan.burn_rate_alarms if b.source.key == "sli"}
     replayed = {name for name, tier in sli.items() if report["slis"]["sli"]["burn_rate_now"][tier]["firing"]}
