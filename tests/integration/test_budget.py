@@ -16,6 +16,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,24 @@ def quick(data: dict[str, Any], probe: str) -> None:
     data["cloudwatch_publish"] = {"namespace": "Chainprobe", "dimensions": {"Probe": probe}}
     data["event"]["settle_seconds"] = 0
     data["courier"]["settle_seconds"] = 0
+
+
+def put_history(target: Target, probe: str, runs: list[tuple[int, int, int]]) -> None:
+    """Black-box results as the canary publishes them, at past times: (minute, good, bad) per run."""
+    dimensions = [{"Name": "Probe", "Value": probe}]
+    target.clients.client("cloudwatch").put_metric_data(
+        Namespace="Chainprobe",
+        MetricData=[
+            {"MetricName": name, "Dimensions": dimensions, "Timestamp": datetime.fromtimestamp(at + 1, UTC),
+             "Value": float(value), "Unit": "Count"}
+            for at, good, bad in runs
+            for name, value in (("OrdersGood", good), ("OrdersBad", bad))
+        ],
+    )  # fmt: skip
+
+
+def iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def budget(cli_env: dict[str, str], spec: Path, out: Path) -> tuple[int, dict[str, Any], str]:
@@ -68,6 +87,23 @@ def test_the_budget_replay_agrees_with_the_generated_alarms(
 ) -> None:
     prefix, plan = deployed["prefix"], deployed["generated"].plan
     spec = spec_variant(tmp_path, "budget.yaml", lambda data: quick(data, deployed["probe"]))
+
+    # A constructed history, published with past timestamps: 20 good 3 h ago, a burst of 20 bad 2 h ago,
+    # 20 good 15 minutes later. The replay's fire and clear times are hand arithmetic (as in the unit table).
+    past = spec_variant(tmp_path, "past.yaml", lambda data: quick(data, f"{deployed['probe']}-past"))
+    burst = int(time.time()) // 60 * 60 - 2 * 3600
+    put_history(
+        target, f"{deployed['probe']}-past", [(burst - 3600, 20, 0), (burst, 0, 20), (burst + 900, 20, 0)]
+    )
+    _, replayed, _ = budget_when(cli_env, past, tmp_path / "past", 60)
+    box = replayed["slis"]["blackbox"]
+    assert [(a["tier"], a["fired_at"], a["cleared_at"]) for a in box["alerts"]] == [
+        ("page-fast", iso(burst + 60), iso(burst + 360)),  # the burst leaves the 5 m window
+        ("page-slow", iso(burst + 60), iso(burst + 1860)),  # ... and the 30 m window
+        ("ticket", iso(burst + 60), None),  # its 6 h window still holds it
+    ]
+    assert box["time_to_first_page_s"] == 60 and box["first_bad_minute"] == iso(burst)
+    assert abs(box["budget"]["consumed"]["minutes"] - (20 / 60) / 0.005 * 216) < 1e-6
     blackbox = {f"{b.name_suffix}": b.tier.name for b in plan.burn_rate_alarms if b.source.key == "blackbox"}
 
     low = run_canary(
