@@ -206,7 +206,7 @@ def test_the_template_deploys_as_generated(deployed: dict[str, Any], target: Tar
         stats = [q["MetricStat"] for q in alarm["Metrics"] if "MetricStat" in q]
         assert {s["Period"] for s in stats} == {int(window.window.total_seconds())}
         returned = [q for q in alarm["Metrics"] if q.get("ReturnData", True)]
-        assert [q["Expression"] for q in returned] == [f"1 - {window.source.availability_id}"]
+        assert [q["Expression"] for q in returned] == [window.source.error_rate_expression(10)]
         assert alarm["AlarmActions"] == []
     thresholds = {
         name.split(f"{prefix}-sli-")[1]: a["Threshold"] for name, a in metric.items() if "-sli-" in name

@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from chainprobe import __version__
 from chainprobe.cli import (
     alarm_commands,
+    budget_commands,
     deploy_commands,
     fault_commands,
     load_commands,
@@ -39,6 +40,7 @@ COMMAND_GROUPS = (
     load_commands,
     fault_commands,
     alarm_commands,
+    budget_commands,
     slo_commands,
     reconcile_commands,
     logs_commands,

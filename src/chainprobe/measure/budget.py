@@ -43,6 +43,7 @@ from chainprobe.spec.exceptions import SpecError
 from chainprobe.spec.reader import Fields, Node
 
 __all__ = [
+    "DEFAULT_MIN_REQUESTS",
     "BudgetError",
     "BurnRateTier",
     "BurnRateWindows",
@@ -64,6 +65,8 @@ __all__ = [
 
 WINDOWS_KIND = "BurnRateWindows"
 WINDOWS_VERSION = 1
+DEFAULT_MIN_REQUESTS = 10
+"""The minimum-traffic guard's default: a window with fewer requests never breaches (chainprobe budget)."""
 
 
 class BudgetError(Exception):
@@ -112,11 +115,16 @@ class BurnRateTier:
 
 @dataclass(frozen=True, kw_only=True)
 class BurnRateWindows:
-    """The tiers for one SLO period, and the file they came from."""
+    """The tiers for one SLO period, and the file they came from.
+
+    ``min_requests`` (optional in the file, default ``DEFAULT_MIN_REQUESTS``): the minimum-traffic
+    guard of ``chainprobe budget``'s replay, a window holding fewer requests never breaches.
+    """
 
     slo_period: timedelta
     tiers: tuple[BurnRateTier, ...]
     source: str
+    min_requests: int = DEFAULT_MIN_REQUESTS
 
     def windows(self) -> tuple[timedelta, ...]:
         """Every distinct window the tiers use, shortest first."""
@@ -234,7 +242,7 @@ def parse_windows(text: str, *, source: str) -> BurnRateWindows:
 
 
 def _read_windows(root: Node) -> BurnRateWindows:
-    fields = Fields(root, required=("kind", "version", "slo_period", "tiers"))
+    fields = Fields(root, required=("kind", "version", "slo_period", "tiers"), optional=("min_requests",))
     fields.get("kind").choice((WINDOWS_KIND,))
     fields.get("version").integer(low=WINDOWS_VERSION, high=WINDOWS_VERSION)
     period = _duration(fields.get("slo_period"))
@@ -242,7 +250,9 @@ def _read_windows(root: Node) -> BurnRateWindows:
     names = [tier.name for tier in tiers]
     if len(set(names)) != len(names):
         fields.get("tiers").invalid("tiers with distinct names")
-    return BurnRateWindows(slo_period=period, tiers=tiers, source=root.source)
+    guard = fields.optional("min_requests")
+    min_requests = DEFAULT_MIN_REQUESTS if guard is None else guard.integer(low=0)
+    return BurnRateWindows(slo_period=period, tiers=tiers, source=root.source, min_requests=min_requests)
 
 
 def _read_tier(node: Node, period: timedelta) -> BurnRateTier:

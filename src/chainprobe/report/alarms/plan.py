@@ -107,7 +107,7 @@ def _window_alarm(
         f"the last {text} is above {limit:g} (= {tier.burn_rate:g} x (1 - {inputs.objective:g})). No "
         f"actions: it notifies only through the composite <prefix>-{composite}, with the "
         f"{format_duration(other)} alarm. Period = the window ({period_s} s), one evaluation period. "
-        f"Missing data: {missing.treat.value}: {missing.why}."
+        f"Missing data: {missing.treat.value}: {missing.why}.{_guard_text(source, inputs)}"
     )
     return WindowAlarm(
         logical_id=f"{_camel(source.key)}{_camel(tier.name)}{role.capitalize()}",
@@ -120,9 +120,24 @@ def _window_alarm(
         evaluation_periods=1,
         datapoints_to_alarm=1,
         threshold=limit,
-        metrics=tuple(source.error_rate_queries(period_s, label=f"{source.title} error rate over {text}")),
+        metrics=tuple(
+            source.error_rate_queries(
+                period_s,
+                label=f"{source.title} error rate over {text}",
+                min_requests=inputs.windows.min_requests,
+            )
+        ),
         treat_missing_data=missing.treat,
         description=description,
+    )
+
+
+def _guard_text(source: SliSource, inputs: AlarmInputs) -> str:
+    if inputs.windows.min_requests <= 0 or not source.requests_ids:
+        return ""
+    return (
+        f" Minimum traffic: a window with fewer than {inputs.windows.min_requests} requests reads 0 "
+        f"(min_requests of {inputs.windows.source})."
     )
 
 

@@ -11,9 +11,13 @@ error rate is ``1 - availability``):
 
 ``SliSource.error_rate_queries(period_s, label=...)`` gives an alarm's ``Metrics``: every ``MetricStat``
 (and any expression's own ``Period``) set to the window, each query ``ReturnData: false`` but one added
-expression, ``errorRate = 1 - <availability id>``. With the period as long as the window, each
-``Sum`` *is* the window's sum, so the one datapoint the alarm evaluates is the error rate over the
-window: a ratio of sums, never a mean of per-minute ratios. Example::
+expression, ``errorRate = 1 - <availability id>``; with ``min_requests`` (the windows file's
+minimum-traffic guard) and a source whose requests are known, ``errorRate = IF(FILL(r1,0) + ... >= N,
+1 - <availability id>, 0)``: a window holding fewer than N requests reads 0 and never breaches (one error
+among three requests is no evidence of a burn; ``chainprobe budget`` replays the same rule).
+With the period as long as the window, each ``Sum`` *is* the window's sum, so the one datapoint the
+alarm evaluates is the error rate over the window: a ratio of sums, never a mean of per-minute
+ratios. Example::
 
     >>> source = blackbox_source("Chainprobe", {"Probe": "orders"})
     >>> [q["Id"] for q in source.error_rate_queries(3600, label="over 1h")]
@@ -35,6 +39,7 @@ from typing import Any
 
 from chainprobe.measure.metricmath import MetricMathError, UnsupportedFunctionError, validate
 from chainprobe.measure.metricmath.parser import ArrayLiteral, Binary, Call, Node, Reference, Unary, parse
+from chainprobe.measure.window_sli import roles_of
 from chainprobe.report.alarms.exceptions import InvalidSliError
 from chainprobe.spec.model import MetricMathSpec
 
@@ -102,6 +107,8 @@ class SliSource:
     queries: tuple[Mapping[str, Any], ...]
     availability_id: str
     missing_data: MissingData
+    requests_ids: tuple[str, ...] = ()
+    """The ``MetricStat`` queries whose sum is the SLI's requests (empty: none known, no traffic guard)."""
 
     @property
     def error_rate_id(self) -> str:
@@ -110,8 +117,16 @@ class SliSource:
         candidates = (ERROR_RATE_ID, *(f"{ERROR_RATE_ID}{n}" for n in range(2, len(taken) + 3)))
         return next(name for name in candidates if name not in taken)
 
-    def error_rate_queries(self, period_s: int, *, label: str) -> list[dict[str, Any]]:
-        """An alarm's ``Metrics``: the queries at ``period_s``, returning only ``1 - availability``."""
+    def error_rate_expression(self, min_requests: int = 0) -> str:
+        """``1 - availability``; with a traffic guard ``IF(requests >= N, 1 - availability, 0)``."""
+        error_rate = f"1 - {self.availability_id}"
+        if min_requests <= 0 or not self.requests_ids:
+            return error_rate
+        requests = " + ".join(f"FILL({query_id},0)" for query_id in self.requests_ids)
+        return f"IF({requests} >= {min_requests}, {error_rate}, 0)"
+
+    def error_rate_queries(self, period_s: int, *, label: str, min_requests: int = 0) -> list[dict[str, Any]]:
+        """An alarm's ``Metrics``: the queries at ``period_s``, returning only the error rate."""
         queries = []
         for original in self.queries:
             query = copy.deepcopy(dict(original))
@@ -124,7 +139,7 @@ class SliSource:
         queries.append(
             {
                 "Id": self.error_rate_id,
-                "Expression": f"1 - {self.availability_id}",
+                "Expression": self.error_rate_expression(min_requests),
                 "Label": label,
                 "ReturnData": True,
             }
@@ -146,12 +161,17 @@ def metric_math_source(metric_math: MetricMathSpec) -> SliSource:
     except MetricMathError as error:
         raise InvalidSliError(f"metric_math: {error}") from error
     kept = queries_under(queries, metric_math.availability_id)
+    try:
+        requests = roles_of(metric_math).requests
+    except MetricMathError:
+        requests = ()  # a function chainprobe does not know: no guard, as without a failures / requests shape
     return SliSource(
         key="sli",
         title="metric-math SLI",
         queries=kept,
         availability_id=metric_math.availability_id,
         missing_data=SLI_MISSING_DATA,
+        requests_ids=tuple(requests),
     )
 
 
@@ -174,6 +194,7 @@ def blackbox_source(namespace: str, dimensions: Mapping[str, str]) -> SliSource:
         ),
         availability_id="blackboxAvailability",
         missing_data=BLACKBOX_MISSING_DATA,
+        requests_ids=("blackboxGood", "blackboxBad"),
     )
 
 

@@ -50,7 +50,8 @@ def test_the_alarm_returns_one_minus_the_specs_availability_and_nothing_else() -
         "errorRate",
     ]
     assert alarm.returned_ids() == ["errorRate"]
-    assert alarm.metrics[-1]["Expression"] == "1 - availability"
+    # The minimum-traffic guard of the windows file (min_requests 10) over the SLI's requests.
+    assert alarm.metrics[-1]["Expression"] == "IF(FILL(totalRequests,0) >= 10, 1 - availability, 0)"
     spec_expression = next(q for q in alarm.metrics if q["Id"] == "availability")["Expression"]
     assert spec_expression.startswith("1 - ((FILL(apiFailures,0)")  # verbatim from the spec
 
@@ -127,7 +128,7 @@ def test_the_error_rate_id_never_shadows_a_spec_query(tmp_path: Path) -> None:
     assert metrics[0]["Id"] == "errorRate"
     assert metrics[-1] == {
         "Id": "errorRate2",
-        "Expression": "1 - availability",
+        "Expression": "IF(FILL(errorRate,0) >= 10, 1 - availability, 0)",
         "Label": "metric-math SLI error rate over 1h",
         "ReturnData": True,
     }
@@ -173,3 +174,21 @@ def test_the_black_box_source_reads_what_the_canary_publishes() -> None:
 )
 def test_default_prefix_fits_alarm_and_dashboard_names(name: str, prefix: str) -> None:
     assert default_prefix(name) == prefix
+
+
+def test_the_minimum_traffic_guard_comes_from_the_windows_file_and_0_turns_it_off(tmp_path: Path) -> None:
+    windows = tmp_path / "w.yaml"
+    text = (Path(__file__).parents[4] / "src/chainprobe/measure/windows/30d.yaml").read_text()
+    windows.write_text(text.replace("min_requests: 10", "min_requests: 0"))
+    off = plan_alarms(load_inputs(ORDERS, variables={}, windows_path=windows))
+    expressions = {a.metrics[-1]["Expression"] for a in off.window_alarms()}
+    assert expressions == {"1 - availability", "1 - blackboxAvailability"}
+
+    windows.write_text(text.replace("min_requests: 10", "min_requests: 25"))
+    on = plan_alarms(load_inputs(ORDERS, variables={}, windows_path=windows))
+    expressions = {a.source.key: a.metrics[-1]["Expression"] for a in on.window_alarms()}
+    assert expressions == {
+        "sli": "IF(FILL(totalRequests,0) >= 25, 1 - availability, 0)",
+        "blackbox": "IF(FILL(blackboxGood,0) + FILL(blackboxBad,0) >= 25, 1 - blackboxAvailability, 0)",
+    }
+    assert "fewer than 25 requests reads 0" in on.window_alarms()[0].description

@@ -1,0 +1,145 @@
+"""``chainprobe budget``'s composition: the spec's SLIs as its alarms read them, their history from
+CloudWatch (and the local ledger), the pure replay.
+
+The SLIs and tiers are exactly what ``chainprobe alarms`` generates from (``report.alarms.inputs``):
+the metric-math SLI (the spec's queries under its availability id) and, with ``cloudwatch_publish``,
+the black-box SLI ``OrdersGood / (OrdersGood + OrdersBad)`` in the spec's namespace and dimensions;
+the tiers of the windows file for the spec's ``slo.window``; missing data as the alarms'
+``TreatMissingData``. So the replay and the generated alarms agree by construction.
+
+Each SLI's history is read from ``[end - window - longest tier window, end)`` (the replay's first
+steps look back as far as the alarms would have). Runs of the local ledger (same spec name, same
+target, ended in that span, with final verdicts) are added to the black-box SLI, one datapoint each at
+the minute it ended, as the canary publishes it; a minute's count is the larger of CloudWatch's and
+the ledger's (``budget_window.merge_histories``), so a run that was published and is in the ledger
+counts once, and a run that never published (no ``--publish-metrics``, CloudWatch refused) still
+counts. The metric-math SLI is CloudWatch's alone (the ledger holds no service metrics).
+
+Raises ``SpecError``, ``BudgetError`` and the alarms' ``AlarmsError`` (exit 2); botocore errors go
+through (exit 3).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from chainprobe.ledger.location import resolve_ledger_path
+from chainprobe.ledger.model import Verdict
+from chainprobe.ledger.store import Ledger
+from chainprobe.measure.budget_history import read_history
+from chainprobe.measure.budget_replay import replay
+from chainprobe.measure.budget_view import BudgetView
+from chainprobe.measure.budget_window import MINUTE, History, SliDefinition, merge_histories
+from chainprobe.measure.window_sli import GetMetricData
+from chainprobe.report.alarms.inputs import AlarmInputs
+from chainprobe.report.alarms.sources import BLACKBOX_METRICS, SliSource, TreatMissingData
+
+__all__ = ["compute_budget", "ledger_history", "sli_definitions"]
+
+
+def sli_definitions(inputs: AlarmInputs) -> tuple[SliDefinition, ...]:
+    """The SLIs of the alarms' inputs, with their request queries and missing-data treatment."""
+    return tuple(_definition(source) for source in inputs.sources)
+
+
+def compute_budget(
+    inputs: AlarmInputs,
+    *,
+    window: timedelta,
+    end: int,
+    get_metric_data: GetMetricData,
+    now: float,
+    target_name: str,
+    ledger_path: str | os.PathLike[str] | None = None,
+) -> BudgetView:
+    """The budget view of the spec ``inputs`` were loaded from (``report.alarms.inputs.load_inputs``,
+    as ``chainprobe alarms`` loads it) over ``[end - window, end)``."""
+    reach = max(inputs.windows.windows())
+    start = end - int((window + reach).total_seconds())
+    notes, runs = [], 0
+    if inputs.blackbox is None:
+        notes.append("no cloudwatch_publish section: the black-box SLI is not read (metric math only)")
+    budgets = []
+    for sli in sli_definitions(inputs):
+        history: History = read_history(sli, start=start, end=end, get_metric_data=get_metric_data, now=now)
+        if sli.key == "blackbox":
+            local, runs = ledger_history(
+                ledger_path, sli, spec_name=inputs.spec.name, target=target_name, start=start, end=end
+            )
+            history = merge_histories(history, local)
+        if not sli.requests_ids:
+            notes.append(f"{sli.key}: no requests in the expression: no minimum-traffic guard")
+        budgets.append(
+            replay(sli, history, objective=inputs.objective, windows=inputs.windows, window=window, end=end)
+        )
+    return BudgetView(
+        probe=inputs.spec.name,
+        spec_source=inputs.spec_source,
+        windows_source=inputs.windows.source,
+        objective=inputs.objective,
+        window=window,
+        end=end,
+        slis=tuple(budgets),
+        ledger_runs=runs,
+        notes=tuple(notes),
+    )
+
+
+def ledger_history(
+    path: str | os.PathLike[str] | None,
+    blackbox: SliDefinition,
+    *,
+    spec_name: str,
+    target: str,
+    start: int,
+    end: int,
+) -> tuple[dict[int, dict[str, float]], int]:
+    """The local ledger's runs of ``spec_name`` on ``target`` that ended in ``[start, end)``, as the
+    black-box counts the canary publishes (per run, at its end minute); and how many runs. A ledger
+    file that does not exist is no history (it is not created)."""
+    resolved = resolve_ledger_path(path)
+    if not Path(resolved).is_file():
+        return {}, 0
+    history: dict[int, dict[str, float]] = {}
+    count = 0
+    good_id, bad_id = (_query_id(blackbox, BLACKBOX_METRICS[role]) for role in ("good", "bad"))
+    with Ledger(resolved) as ledger:
+        for run in ledger.runs():
+            if run.spec_name != spec_name or run.target != target or run.ended_at is None:
+                continue
+            if not start <= run.ended_at < end:
+                continue
+            verdicts = [order.chain_verdict for order in ledger.orders(run.run_id)]
+            if Verdict.PENDING in verdicts:
+                continue  # not final: the canary publishes only final verdicts
+            minute = int(run.ended_at) // MINUTE * MINUTE
+            row = history.setdefault(minute, {good_id: 0.0, bad_id: 0.0})
+            row[good_id] += verdicts.count(Verdict.GOOD)
+            row[bad_id] += verdicts.count(Verdict.BAD)
+            count += 1
+    return history, count
+
+
+def _query_id(sli: SliDefinition, metric: str) -> str:
+    """The id of the SLI's ``MetricStat`` query on ``metric`` (``OrdersGood``, ``OrdersBad``)."""
+    return next(
+        str(q["Id"])
+        for q in sli.queries
+        if "MetricStat" in q and q["MetricStat"]["Metric"]["MetricName"] == metric
+    )
+
+
+def _definition(source: SliSource) -> SliDefinition:
+    treat = source.missing_data.treat
+    if treat not in (TreatMissingData.BREACHING, TreatMissingData.NOT_BREACHING):
+        raise ValueError(f"{source.key}: TreatMissingData {treat.value} is not replayed")
+    return SliDefinition(
+        key=source.key,
+        title=source.title,
+        queries=source.queries,
+        availability_id=source.availability_id,
+        requests_ids=source.requests_ids,
+        missing_breaches=treat is TreatMissingData.BREACHING,
+    )
