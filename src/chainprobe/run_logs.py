@@ -1,9 +1,11 @@
 """The log view of a concluded run: where it is read (the target's CloudWatch Logs) and the report's
 summary of it (``chainprobe.report.logs``), for ``pipeline.conclude``.
 
-``logs_source`` is built before the run (``LogsSource.skipped`` says why there is none); ``measure_logs``
-runs the run's one milestone query (``chainprobe.measure.log_view_read``), waiting up to ``wait_s``
-(else ``CHAINPROBE_LOGS_WAIT``, else 60 s) for the logs to arrive, and reconciles the three views
+``logs_source`` is built before the run (``LogsSource.skipped`` says why there is none; its client's
+calls give up after ``READ_TIMEOUT_S`` x ``ATTEMPTS``, so a frozen endpoint cannot hold the run's end);
+``measure_logs`` (not for a run that is incomplete: ``chainprobe logs`` can read it later) runs the
+run's one milestone query (``chainprobe.measure.log_view_read``), waiting up to ``wait_s`` (else
+``CHAINPROBE_LOGS_WAIT``, else 60 s) for the logs to arrive, and reconciles the three views
 (``chainprobe.measure.log_reconcile``). It never raises: whatever goes wrong is a note in the report.
 Then it drills into the run's bad orders (at most ``MAX_DRILLDOWNS``, by sequence), one query per ten
 (``drill_down``, which ``chainprobe logs`` uses for a recorded run), each with the query a user pastes
@@ -36,6 +38,8 @@ from chainprobe.target import Target
 __all__ = ["LOGS_WAIT_ENV", "LogsSource", "drill_down", "logs_source", "measure_logs"]
 
 LOGS_WAIT_ENV = "CHAINPROBE_LOGS_WAIT"
+READ_TIMEOUT_S = 10.0  # a call to CloudWatch Logs gives up after 10 s x 2 attempts (boto's own: 30 s x 6)
+ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ def logs_source(spec: ProbeSpec, target: Target, *, wait_s: float | None = None)
     if spec.logs is None:
         return LogsSource(skipped="not configured")
     try:
-        client = target.clients.client("logs")
+        clients = target.clients.bounded(read_timeout=READ_TIMEOUT_S, total_attempts=ATTEMPTS)
+        client = clients.client("logs")
     except (BotoCoreError, ValueError) as e:
         return LogsSource(skipped=f"the target has no CloudWatch Logs ({e})")
     if wait_s is None:
@@ -75,6 +80,9 @@ def measure_logs(
         return None
     if source.client is None or source.endpoints is None:
         return LogsSummary(configured=True, notes=(f"the log view was not read: {source.skipped}",))
+    if run.end_reason is not None:  # as for the metric math: a stopped run ends without waiting for logs
+        incomplete = f"the log view was not read: the run is incomplete ({run.end_reason})"
+        return LogsSummary(configured=True, notes=(incomplete,))
     try:
         reading = read_log_view(
             source.client,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -233,3 +234,19 @@ def test_a_failed_drilldown_query_is_a_note_never_a_failed_run() -> None:
     assert [len(item.drilldown.log_lines) for item in summary.bad_orders] == [3] * 10 + [0, 0]
     logs = build_report(run=run(), orders=orders, spec=spec_with_logs(), logs=summary).to_dict()["logs"]
     assert logs["bad_orders"][11]["drilldown"]["missing_milestone"] == f"START in {ORDERS}"
+
+
+def test_an_incomplete_run_is_not_read_from_the_logs() -> None:
+    orders = canary(2)
+    client = EvaluatingLogs(chain_logs(orders))
+    stopped = replace(run(), end_reason="infrastructure: AWS endpoint: read timeout")
+    summary = measure_logs(
+        spec_with_logs(), stopped, orders, LogsSource(client=client, endpoints=LOCAL, wait_s=1)
+    )
+    assert client.queries == []
+    assert summary == LogsSummary(
+        configured=True,
+        notes=(
+            "the log view was not read: the run is incomplete (infrastructure: AWS endpoint: read timeout)",
+        ),
+    )
