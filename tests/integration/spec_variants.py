@@ -31,7 +31,7 @@ def publishing_spec(directory: Path, probe: str) -> Path:
     return spec_variant(directory, "orders-publish.yaml", publish)
 
 
-# The reference chain's milestone logs, as a spec's ``logs`` section (the log view is opt-in: README).
+# The reference chain's milestone logs, as a spec's ``logs`` section (probes/orders.yaml has the same).
 LOGS_SECTION: Spec = yaml.safe_load(
     """
 log_groups:
@@ -48,5 +48,6 @@ exception_fields: [reason, exception]
 
 
 def with_logs(data: Spec) -> None:
-    """Gives a spec the reference chain's ``logs`` section."""
+    """Gives a spec the reference chain's ``logs`` section (probes/orders.yaml's own, stated where a test
+    depends on it)."""
     data["logs"] = LOGS_SECTION
