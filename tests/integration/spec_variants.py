@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,4 +51,4 @@ exception_fields: [reason, exception]
 def with_logs(data: Spec) -> None:
     """Gives a spec the reference chain's ``logs`` section (probes/orders.yaml's own, stated where a test
     depends on it)."""
-    data["logs"] = LOGS_SECTION
+    data["logs"] = copy.deepcopy(LOGS_SECTION)  # a variant that edits it must not edit the others
