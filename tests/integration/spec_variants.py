@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ def publishing_spec(directory: Path, probe: str) -> Path:
     return spec_variant(directory, "orders-publish.yaml", publish)
 
 
-# The reference chain's milestone logs, as a spec's ``logs`` section (the log view is opt-in: README).
+# The reference chain's milestone logs, as a spec's ``logs`` section (probes/orders.yaml has the same).
 LOGS_SECTION: Spec = yaml.safe_load(
     """
 log_groups:
@@ -48,5 +49,6 @@ exception_fields: [reason, exception]
 
 
 def with_logs(data: Spec) -> None:
-    """Gives a spec the reference chain's ``logs`` section."""
-    data["logs"] = LOGS_SECTION
+    """Gives a spec the reference chain's ``logs`` section (probes/orders.yaml's own, stated where a test
+    depends on it)."""
+    data["logs"] = copy.deepcopy(LOGS_SECTION)  # a variant that edits it must not edit the others

@@ -7,6 +7,10 @@ per run (``logs:chainprobe``), beside the black box and the metric math.
 - ``events-entry-failure`` in naive publish mode (as in test_reconciliation.py): the black box finds the
   marked orders bad (``event_missing``), their logs never reach the delivery function's COMPLETED, and
   the metric math counts none of them: the three-way reconciliation says black box and logs saw them.
+- ``lambda-exception`` (settle windows 0: settling is not under test): each bad order's drill-down, in
+  report.json, the HTML and the terminal, names the exception the runtime logged (type and message) and
+  the milestone it never reached; the same run's logs read with a log group that does not exist give a
+  note, never an error.
 """
 
 from __future__ import annotations
@@ -19,11 +23,16 @@ from typing import Any
 
 import pytest
 
+from chainprobe.drive.canary import FaultPlan
+from chainprobe.ledger.store import Ledger
 from chainprobe.pipeline import run_canary
+from chainprobe.report import render_terminal
+from chainprobe.run_logs import logs_source, measure_logs
+from chainprobe.spec import load_spec
 from chainprobe.spec.variables import endpoint_variables
 from chainprobe.target import Target
 from tests.integration.conftest import RunningStack
-from tests.integration.spec_variants import spec_variant, with_logs
+from tests.integration.spec_variants import Spec, spec_variant, with_logs
 from tests.integration.test_local_stack import redeploy
 from tests.integration.test_reconciliation import COUNT, MARKED, reconciled_canary
 
@@ -54,6 +63,58 @@ def test_a_clean_canary_reaches_every_last_milestone(
     lead = logs["lead_time_ms"]
     assert 0 < lead["p50"] <= lead["p95"] <= lead["max"] < DELIVERY_DEADLINE_MS
     assert logs["reconciliation"]["by_class"] == {}
+
+
+def test_an_unhandled_exception_is_named_in_each_bad_orders_drilldown(
+    target: Target, ledger_path: Path, tmp_path: Path
+) -> None:
+    def unsettled_with_logs(data: Spec) -> None:
+        with_logs(data)
+        data["event"]["settle_seconds"] = 0
+        data["courier"]["settle_seconds"] = 0
+
+    spec_path = spec_variant(tmp_path, "orders-logs.yaml", unsettled_with_logs)
+    outcome = run_canary(
+        spec_path=spec_path,
+        count=4,
+        rate=4.0,
+        report_dir=tmp_path,
+        say=print,
+        target=target,
+        metric_math=False,
+        html=True,
+        fault_plan=FaultPlan(faults=("lambda-exception",), every=2),
+    )
+    report: dict[str, Any] = json.loads((tmp_path / "report.json").read_text())
+    logs = report["logs"]
+    print(json.dumps(logs, indent=2))
+    assert report["orders"]["by_class"] == {"http_5xx": 2}
+    assert (logs["queries"], logs["drilldown_queries"], logs["bad_orders_total"]) == (1, 1, 2)
+    html = (tmp_path / "report.html").read_text()
+    terminal = render_terminal(outcome.report)
+    for item in logs["bad_orders"]:
+        drilldown = item["drilldown"]
+        message = f"injected fault lambda-exception for order {item['order_id']}"
+        assert drilldown["exception"] == {"type": "InjectedHandlerError", "message": message}
+        assert drilldown["missing_milestone"] == "COMPLETED in /aws/lambda/DeliveryHandler"
+        assert [m["name"] for m in drilldown["milestones"]] == ["START", "FAILED"]
+        assert drilldown["functions"] == ["OrdersHandler"]
+        assert f'correlation_id = "{item["order_id"]}"' in item["console"]["query"]
+        assert f"InjectedHandlerError: {message}" in html and f"InjectedHandlerError: {message}" in terminal
+    assert "never reached COMPLETED in /aws/lambda/DeliveryHandler" in html
+
+    # The same run's logs, read with a log group that does not exist: a note, never an error.
+    def missing_group(data: Spec) -> None:
+        unsettled_with_logs(data)
+        data["logs"]["log_groups"] = [*data["logs"]["log_groups"], "/aws/lambda/NoSuchFunction"]
+
+    missing = load_spec(spec_variant(tmp_path, "orders-missing-group.yaml", missing_group))
+    with Ledger(ledger_path) as ledger:
+        run, orders = ledger.get_run(report["run_id"]), ledger.orders(report["run_id"])
+    summary = measure_logs(missing, run, orders, logs_source(missing, target, wait_s=5))
+    assert summary is not None and summary.view is None and summary.bad_orders == ()
+    (note,) = summary.notes
+    assert note.startswith("the log query was not started: ResourceNotFoundException"), note
 
 
 def test_a_swallowed_publish_failure_is_seen_by_the_black_box_and_the_logs_only(

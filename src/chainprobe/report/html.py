@@ -17,6 +17,7 @@ from __future__ import annotations
 from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
 from chainprobe.report import charts
 from chainprobe.report.formatting import interval_text, ms, percent, seconds
+from chainprobe.report.html_drilldown import SECTION_ID, SECTION_TITLE, drilldown_section
 from chainprobe.report.html_page import clip, esc, page
 from chainprobe.report.metric_math import (
     PERIOD_HEADER,
@@ -76,11 +77,12 @@ def render_html(report: RunReport) -> str:
         _metric_math(report),
         _timeline(report),
         _worst(report),
+        drilldown_section(report.logs, section=_section),
         _lags(report),
         f'<footer class="meta"><p>chainprobe run report ({esc(run.run_id)}); the same data as '
         "<code>report.json</code>. Times are UTC.</p></footer>",
     ]
-    return page(title, "\n".join(blocks))
+    return page(title, "\n".join(block for block in blocks if block))
 
 
 # -- header and verdict ---------------------------------------------------------------------------
@@ -91,7 +93,9 @@ def _header(report: RunReport) -> str:
     when = f"from {iso_utc(run.started_at)}, not ended"
     if run.ended_at is not None:
         when = f"{iso_utc(run.started_at)} to {iso_utc(run.ended_at)} ({seconds(report.duration_s)})"
-    links = "".join(f'<a href="#{ident}">{label}</a>' for ident, label in _NAV)
+    drilled = report.logs is not None and bool(report.logs.bad_orders)
+    nav = _NAV + (((SECTION_ID, SECTION_TITLE),) if drilled else ())
+    links = "".join(f'<a href="#{ident}">{esc(label)}</a>' for ident, label in nav)
     return (
         f"<header>\n<h1>chainprobe <code>{esc(run.spec_name)}</code>: {esc(verdict_word(report))}</h1>\n"
         f'<p class="meta">Run <code>{esc(run.run_id)}</code> on <code>{esc(run.target)}</code>, spec '

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chainprobe.report.formatting import seconds
+from chainprobe.report.log_drilldown import drilldown_header, drilldown_rows, markdown_drilldowns
 from chainprobe.report.metric_math import (
     PERIOD_HEADER,
     class_rows,
@@ -42,7 +43,12 @@ def render_markdown(report: RunReport) -> str:
     if report.budgets:
         blocks.append("\n".join(f"- Error budget, {budget_line(item)}" for item in report.budgets))
     blocks.extend(
-        _classes(report) + _faults(report) + _reconciliation(report) + _worst(report) + [_lags(report)]
+        _classes(report)
+        + _faults(report)
+        + _reconciliation(report)
+        + _worst(report)
+        + _drilldowns(report)
+        + [_lags(report)]
     )
     return "\n\n".join(blocks) + "\n"
 
@@ -117,6 +123,13 @@ def _worst(report: RunReport) -> list[str]:
     rows = [order_cells(order) for order in report.worst_orders]
     header = ["seq", "order id", "verdict", "class", "API", "latency", "details"]
     return ["#### Worst orders\n\n" + _table(header, rows)]
+
+
+def _drilldowns(report: RunReport) -> list[str]:
+    logs = report.logs
+    if logs is None or not logs.bad_orders:
+        return []
+    return markdown_drilldowns(logs, _table(drilldown_header(), drilldown_rows(logs.bad_orders)))
 
 
 def _lags(report: RunReport) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chainprobe.report.formatting import ms, seconds
+from chainprobe.report.log_drilldown import terminal_drilldowns
 from chainprobe.report.metric_math import reconciliation_lines
 from chainprobe.report.model import RunReport
 from chainprobe.report.sections import (
@@ -55,6 +56,7 @@ def render_terminal(report: RunReport) -> str:
         lines.append(_line("settle", report.settle.describe()))
     lines.extend(_line("why", reason) for reason in report.gate.incomplete)
     lines.extend(_line(label, text) for label, text in fault_lines(report.faults))
+    lines.extend(_line(label, text) for label, text in terminal_drilldowns(report.logs, run.run_id))
     return "\n".join(lines) + "\n"
 
 

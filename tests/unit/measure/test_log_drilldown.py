@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
-from chainprobe.measure.log_drilldown import BATCH, MAX_LINE_CHARS, MAX_LINES, drilldown_query, drilldowns
+from chainprobe.measure.log_drilldown import (
+    BATCH,
+    MAX_LINE_CHARS,
+    MAX_LINES,
+    LoggedException,
+    console_query,
+    drilldown_query,
+    drilldowns,
+)
 from chainprobe.measure.logsinsights import parse
 from chainprobe.report.log_drilldown import render_drilldown
 from chainprobe.spec.model import LogsSpec, Milestone
@@ -26,7 +34,8 @@ def row(
     order: str, second: int, group: str, message: str, status: str = "", reason: str = ""
 ) -> dict[str, str]:
     line = {"@timestamp": f"2026-12-05 04:00:{second:02d}.000", "@log": f"0:{group}", "@message": message}
-    line["correlation_id"] = order
+    if order:
+        line["correlation_id"] = order
     if status:
         line["status"] = status
     if reason:
@@ -44,6 +53,31 @@ DELIVERED = [
     row("o-2", 1, ORDERS, "order received", "START"),
     row("o-2", 5, DELIVERY, "delivered", "COMPLETED"),
 ]
+# lambda-exception: the handler logs FAILED with a reason, then raises; the runtime's error line has no
+# correlation field, only the message naming the order (o-3, not o-30 whose id starts the same).
+UNHANDLED = [
+    row("o-3", 1, ORDERS, "order received", "START"),
+    row("o-3", 2, ORDERS, "order failed", "FAILED", "unhandled exception"),
+    row("", 2, ORDERS, "[ERROR] InjectedHandlerError: injected fault lambda-exception for order o-3"),
+    row("", 2, ORDERS, "Traceback (most recent call last):"),
+    row("", 3, ORDERS, "[ERROR] InjectedHandlerError: injected fault lambda-exception for order o-30"),
+]
+# AWS's JSON log format for the runtime error; Powertools' logger.exception (exception_name, exception).
+JSON_ERROR = [
+    row("o-4", 1, ORDERS, "order received", "START"),
+    row("", 2, ORDERS, '{"errorType": "KeyError", "errorMessage": "\'amount\' (o-4)", "requestId": "r"}'),
+]
+POWERTOOLS = [
+    row("o-5", 1, ORDERS, "order received", "START"),
+    row(
+        "o-5",
+        2,
+        ORDERS,
+        '{"status": "FAILED", "exception_name": "ValueError", '
+        '"exception": "Traceback (most recent call last):\\nValueError: bad amount"}',
+        "FAILED",
+    ),
+]
 
 
 # (case, rows, order id, milestones passed, missing milestone, functions, lines, exception)
@@ -56,7 +90,7 @@ CASES = [
         f"COMPLETED in {DELIVERY}",
         ("OrdersHandler",),
         4,
-        "InternalFailure: entry not accepted",
+        LoggedException(None, "InternalFailure: entry not accepted"),
     ),
     (
         "delivered",
@@ -69,6 +103,36 @@ CASES = [
         None,
     ),
     ("no line at all", DELIVERED, "o-9", [], f"START in {ORDERS}", (), 0, None),
+    (
+        "unhandled exception: the runtime's line, found by the id in its message",
+        UNHANDLED,
+        "o-3",
+        ["START", "FAILED"],
+        f"COMPLETED in {DELIVERY}",
+        ("OrdersHandler",),
+        3,  # the traceback line names no order: not its line
+        LoggedException("InjectedHandlerError", "injected fault lambda-exception for order o-3"),
+    ),
+    (
+        "the runtime's JSON error line",
+        JSON_ERROR,
+        "o-4",
+        ["START"],
+        f"COMPLETED in {DELIVERY}",
+        ("OrdersHandler",),
+        2,
+        LoggedException("KeyError", "'amount' (o-4)"),
+    ),
+    (
+        "Powertools' exception fields",
+        POWERTOOLS,
+        "o-5",
+        ["START", "FAILED"],
+        f"COMPLETED in {DELIVERY}",
+        ("OrdersHandler",),
+        2,
+        LoggedException("ValueError", "ValueError: bad amount"),
+    ),
     (
         "rows out of order",
         list(reversed(DELIVERED)),
@@ -95,7 +159,7 @@ def test_drilldown(
     missing: str | None,
     functions: tuple[str, ...],
     lines: int,
-    exception: str | None,
+    exception: LoggedException | None,
 ) -> None:
     (found,) = drilldowns(SPEC, rows, [order_id])
     assert [hit.name for hit in found.milestones] == passed
@@ -116,6 +180,7 @@ def test_log_lines_are_bounded_in_number_and_length() -> None:
 
 def test_the_query_parses_and_takes_at_most_a_batch() -> None:
     parse(drilldown_query(SPEC, [f"o-{i}" for i in range(BATCH)]))
+    parse(console_query(SPEC, 'o-"quoted"'))
     with pytest.raises(ValueError, match="1 to 10"):
         drilldown_query(SPEC, [f"o-{i}" for i in range(BATCH + 1)])
 

@@ -70,9 +70,11 @@ logs:
 
 
 def spec_with_logs() -> ProbeSpec:
-    """probes/orders.yaml with the reference chain's ``logs`` section (the log view is opt-in)."""
-    text = (REPO / "probes" / "orders.yaml").read_text() + LOGS_SECTION
-    return parse_spec(text, source="orders-logs.yaml")
+    """probes/orders.yaml, whose ``logs`` section is the reference chain's (without its exception fields)."""
+    text = (REPO / "probes" / "orders.yaml").read_text()
+    head, _, tail = text.partition("\nlogs:")
+    rest = tail[tail.index("\ncloudwatch_publish:") :]
+    return parse_spec(head + "\n" + LOGS_SECTION.strip() + "\n" + rest, source="orders-logs.yaml")
 
 
 class RefusingLogs:
