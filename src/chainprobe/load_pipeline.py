@@ -30,6 +30,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -128,6 +129,9 @@ def run_load(
     publish_metrics: bool = False,
     metric_math: bool = True,
     metric_math_wait: float | None = None,
+    expect_workers: int = 0,
+    master_bind_host: str = "127.0.0.1",
+    master_bind_port: int = 0,
 ) -> LoadOutcome:
     spec = load_spec(spec_path)
     shape = load_shapes(shapes_path).get(shape_name).scaled(time_scale)
@@ -149,9 +153,11 @@ def run_load(
             endpoints=dict(target.endpoints),
             ledger_path=str(ledger.path.resolve()),
             shape=shape,
-            processes=max(1, workers),
+            processes=max(1, workers or expect_workers),
         )
         processes = f"a master and {workers} workers" if workers else "one Locust process"
+        if expect_workers:
+            processes = f"a master on {master_bind_host} expecting {expect_workers} workers"
         say(
             f"run {run.run_id}: shape {shape.name} x{shape.time_scale:g}, {shape.planned_orders} orders "
             f"over {shape.duration_s:g} s ({shape.mean_rate:.2f}/s mean, {shape.peak_rate:g}/s peak), "
@@ -163,6 +169,9 @@ def run_load(
             directory=run_directory(ledger, run.run_id),
             max_seconds=cap,
             grace=spec.deadlines.api + STOP_GRACE_S + 30.0,
+            expect_workers=expect_workers,
+            bind_host=master_bind_host,
+            bind_port=master_bind_port,
         )
         progress = ProgressLine(shape.planned_orders)
         control, grace = RunControl(), grace_seconds(spec)
@@ -178,6 +187,9 @@ def run_load(
 
         try:
             drivers.start()
+            if expect_workers:
+                port = json.loads((drivers.directory / "master.json").read_text(encoding="utf-8"))["port"]
+                say(f"start {expect_workers} workers: chainprobe worker --master {master_bind_host}:{port}")
             with StopSignals(control, say=say, run_id=run.run_id, grace_s=grace):
                 verify_run(
                     verifier, run.run_id, control, grace_s=grace, progress=on_verified, sending=sending
@@ -212,7 +224,7 @@ def run_load(
         shape=shape,
         orders=outcome.report.orders,
         result=ended.result,
-        processes=max(1, workers),
+        processes=max(1, workers or expect_workers),
         notes=ended.notes,
     )
     load_json = write_load_report(summary, run.run_id, report_dir) if report_dir is not None else None

@@ -1,0 +1,49 @@
+"""The messages a Locust worker and its master exchange about a run's orders (Locust custom messages).
+
+Worker -> master, batched (one message per flush, every ``FLUSH_S`` or ``MAX_BATCH`` items):
+
+- ``chainprobe:intent`` ``{"batch": "w3-17", "orders": [[seq, order_id, planned_at], ...]}``: orders this
+  worker means to send. The master records them (planned, not sent) and acknowledges; the worker sends
+  none of them before that acknowledgement (write before send).
+- ``chainprobe:report`` ``{"batch": "w3-18", "records": [...]}``: what happened to announced orders, one
+  record each: ``{"seq", "sent_at"}`` (it leaves now), ``{"seq", "sent_at", "status", "latency_ms",
+  "body"}`` (answered), ``{"seq", "sent_at", "failure", "latency_ms", "details"}`` (no HTTP answer) or
+  ``{"seq", "skipped": true}`` (the test stopped first: never sent).
+
+Master -> worker: ``chainprobe:ack`` ``{"batch": "w3-17"}`` once the batch is committed to the ledger.
+
+Batch ids are unique per worker process (its Locust client id and a counter), so a batch sent twice (a
+retry whose first copy was not lost after all) is applied twice to the same effect: the master dedupes
+intents by order id and every report record sets values, never adds.
+
+Sizes (measured on ``probes/orders.yaml``, msgpack as Locust frames it): an intent entry is about 45
+bytes (seq, a 35-character order id, a float), a report record with a 60-byte answer body about 130;
+a batch adds about 40 bytes. At ``R`` orders/s a worker sends about ``R * 175`` bytes/s of payload in
+``2 / FLUSH_S`` messages/s at most, and the master answers each with one ack of about 30 bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ACK_MESSAGE",
+    "FLUSH_S",
+    "INTENT_MESSAGE",
+    "MAX_BATCH",
+    "REPORT_MESSAGE",
+    "RETRY_S",
+    "Intent",
+    "Record",
+]
+
+INTENT_MESSAGE = "chainprobe:intent"
+REPORT_MESSAGE = "chainprobe:report"
+ACK_MESSAGE = "chainprobe:ack"
+
+FLUSH_S = 0.05  # a worker sends what it queued at most this long ago
+MAX_BATCH = 200  # items per message, so one message stays well under 64 KiB
+RETRY_S = 1.0  # a batch not acknowledged this long after it was sent is sent again
+
+Intent = tuple[int, str, float]  # seq, order id, planned at (epoch seconds)
+Record = dict[str, Any]  # one report record, as above
