@@ -39,7 +39,7 @@ def waits_for_the_ack() -> None:
     gevent.sleep(0.3)
     assert not sending.ready(), "plan_sent returned before the master acknowledged the intent"
     (intent,) = worker.of(INTENT_MESSAGE)
-    assert intent["orders"] == [[3, "o-3", intent["orders"][0][2]]]
+    assert [entry[:2] for entry in intent["orders"]] == [[3, "o-3"]]
     assert worker.of(REPORT_MESSAGE) == []
     worker.last_heartbeat_timestamp = time.time()
     recorder.on_ack(intent["batch"])
@@ -59,6 +59,17 @@ def skips_when_the_master_is_silent() -> None:
     assert records == [{"seq": 5, "skipped": True}]
 
 
+def skips_when_the_ack_comes_too_late() -> None:
+    worker = FakeWorker()
+    recorder = RemoteRecorder(worker, stopping=lambda: False, late_limit=0.2)  # type: ignore[arg-type]
+    recorder.announce(seq=4, order_id="o-4", planned_at=time.time())
+    sending = gevent.spawn(recorder.plan_sent, seq=4, order_id="o-4", planned_at=time.time(), sent_at=0.0)
+    gevent.sleep(0.4)
+    worker.last_heartbeat_timestamp = time.time()
+    recorder.on_ack(worker.of(INTENT_MESSAGE)[0]["batch"])
+    assert sending.get(timeout=2) is False
+
+
 def skips_when_the_test_stops() -> None:
     worker = FakeWorker()
     stopping = {"now": False}
@@ -73,5 +84,6 @@ def skips_when_the_test_stops() -> None:
 if __name__ == "__main__":
     waits_for_the_ack()
     skips_when_the_master_is_silent()
+    skips_when_the_ack_comes_too_late()
     skips_when_the_test_stops()
     print("ok")

@@ -70,14 +70,14 @@ def parts(ledger: Ledger) -> tuple[FakeLink, WorkerOutbox, MasterInbox]:
 
 def announce(outbox: WorkerOutbox, count: int) -> None:
     for seq in range(count):
-        outbox.announce((seq, f"o-r-1-{seq}", T0 + seq))
+        outbox.announce((seq, f"o-r-1-{seq}", T0 + seq, T0 + seq + 0.5))  # due; may leave (late) from
 
 
 def by_seq(ledger: Ledger) -> dict[int, OrderRecord]:
     return {order.seq: order for order in ledger.orders("r-1")}
 
 
-def test_an_intent_is_in_the_ledger_unsent_before_it_is_acknowledged(ledger: Ledger) -> None:
+def test_an_intent_is_in_the_ledger_maybe_sent_before_it_is_acknowledged(ledger: Ledger) -> None:
     link, outbox, inbox = parts(ledger)
     announce(outbox, 4)
     outbox.tick(now=0.0)
@@ -86,7 +86,8 @@ def test_an_intent_is_in_the_ledger_unsent_before_it_is_acknowledged(ledger: Led
     link.deliver(outbox, inbox)
     orders = by_seq(ledger)
     assert sorted(orders) == [0, 1, 2, 3]
-    assert all(o.sent_at is None and o.planned_at == T0 + o.seq for o in orders.values())
+    assert all(o.planned_at == T0 + o.seq and o.sent_at == T0 + o.seq + 0.5 for o in orders.values())
+    assert all(o.maybe_sent for o in orders.values())
     assert all(outbox.intent_acked(seq) for seq in range(4)) and outbox.idle
 
 
@@ -139,7 +140,7 @@ def test_a_lost_ack_makes_a_duplicate_that_the_master_records_once(ledger: Ledge
 
 def test_a_duplicate_intent_after_the_answer_changes_nothing(ledger: Ledger) -> None:
     _link, _outbox, inbox = parts(ledger)
-    intent = {"batch": "w1-x", "orders": [[0, "o-r-1-0", T0]]}
+    intent = {"batch": "w1-x", "orders": [[0, "o-r-1-0", T0, T0]]}
     inbox.on_intent("w1", intent)
     inbox.on_report(
         "w1",
@@ -150,28 +151,31 @@ def test_a_duplicate_intent_after_the_answer_changes_nothing(ledger: Ledger) -> 
     )
     inbox.on_intent("w1", intent)
     inbox.on_report("w1", {"batch": "w1-z", "records": [{"seq": 0, "sent_at": T0 + 9}]})  # late, stale
+    inbox.on_report("w1", {"batch": "w1-s", "records": [{"seq": 0, "skipped": True}]})  # stale too
     order = by_seq(ledger)[0]
     assert (order.api_status, order.sent_at) == (500, T0) and inbox.unsent["w1"] == {}
 
 
 def test_a_lost_worker_leaves_its_unreported_orders_maybe_sent_or_not_sent(ledger: Ledger) -> None:
     link, outbox, inbox = parts(ledger)
-    announce(outbox, 5)  # due T0 .. T0 + 4
+    announce(outbox, 6)  # may leave from T0 + 0.5 .. T0 + 5.5
     outbox.tick(now=0.0)
     link.deliver(outbox, inbox)
-    outbox.report({"seq": 0, "sent_at": T0, "status": 201, "latency_ms": 30.0, "body": "ok"})
-    outbox.report({"seq": 1, "sent_at": T0 + 1.001})  # it left; the answer never came back
+    outbox.report({"seq": 0, "sent_at": T0 + 0.5, "status": 201, "latency_ms": 30.0, "body": "ok"})
+    outbox.report({"seq": 1, "sent_at": T0 + 1.501})  # it left; the answer never came back
+    outbox.report({"seq": 2, "skipped": True})  # the worker gave it up
     outbox.tick(now=0.1)
     link.deliver(outbox, inbox)
 
-    maybe, unsent = inbox.worker_lost("w1", at=T0 + 2.5)
+    maybe, unsent = inbox.worker_lost("w1", at=T0 + 3.6)
 
     assert (maybe, unsent) == (1, 2)
     orders = by_seq(ledger)
     assert orders[0].answered
-    assert orders[1].maybe_sent and orders[1].sent_at == T0 + 1.001  # its real send time
-    assert orders[2].maybe_sent and orders[2].sent_at == T0 + 2  # due before the loss: may have left
-    assert orders[3].sent_at is None and orders[4].sent_at is None  # due after: never sent
+    assert orders[1].maybe_sent and orders[1].sent_at == T0 + 1.501  # its real send time
+    assert orders[2].sent_at is None  # skipped: never left
+    assert orders[3].maybe_sent and orders[3].sent_at == T0 + 3.5  # could leave before the loss
+    assert orders[4].sent_at is None and orders[5].sent_at is None  # could not: never sent
 
 
 def test_finish_records_every_arrival_nobody_announced(ledger: Ledger) -> None:
@@ -179,13 +183,13 @@ def test_finish_records_every_arrival_nobody_announced(ledger: Ledger) -> None:
     announce(outbox, 2)
     outbox.tick(now=0.0)
     link.deliver(outbox, inbox)
-    arrivals = [(seq, f"o-r-1-{seq}-fill", T0 + seq) for seq in range(6)]
+    arrivals = [(seq, f"o-r-1-{seq}-fill", T0 + seq, None) for seq in range(6)]
 
     filled = inbox.finish(T0 + 4.5, arrivals)
 
     assert filled == 3  # seqs 2, 3, 4; seq 5 was due after the stop
     orders = by_seq(ledger)
     assert sorted(orders) == [0, 1, 2, 3, 4]
-    assert orders[0].sent_at == T0 and orders[1].sent_at == T0 + 1  # announced, unreported: maybe sent
+    assert orders[0].sent_at == T0 + 0.5 and orders[1].sent_at == T0 + 1.5  # announced: maybe sent
     assert all(orders[seq].sent_at is None for seq in (2, 3, 4))
     assert inbox.finish(T0 + 4.5, arrivals) == 0  # idempotent

@@ -5,15 +5,18 @@ the worker sent them (one ZeroMQ connection per worker); ``ack(client_id, batch_
 ``chainprobe:ack`` back once the batch is committed. The ledger is the master's (``InboxLedger``: the
 few ``Ledger`` methods used here).
 
-- An intent is recorded planned and not sent (``sent_at`` empty) before it is acknowledged, so the
-  worker sends nothing the ledger does not hold. Recording is idempotent (by seq and order id): a batch
-  that comes twice is acknowledged twice and recorded once.
-- A report sets the order's send time and its API outcome; applied twice, it sets the same values.
+- An intent is recorded before it is acknowledged, so the worker sends nothing the ledger does not
+  hold: planned, with ``sent_at`` = the moment from which it may leave (``maybe_sent`` until a report
+  comes). Recording is idempotent (by seq and order id): a batch that comes twice is acknowledged twice
+  and recorded once.
+- A report sets the order's real send time and its API outcome, or (skipped) clears its ``sent_at``:
+  it never left. Applied twice, a report sets the same values; one that comes after the order's final
+  report is ignored.
 - ``worker_lost(client_id, at)``: the worker stopped answering (Locust marked it missing) or stopped with
-  reports missing. Of its announced orders with no report yet, those due by ``at`` may have left
-  (they get ``sent_at`` = their due time: ``maybe_sent``, judged from the evidence downstream); those due
-  later stay unsent (``not_sent``): a worker that has not heard the master's heartbeat for
-  ``SEND_SILENCE_S`` sends nothing, and Locust marks a worker missing only after a longer silence.
+  reports missing. Of its announced orders with no report yet, those that could leave by ``at`` stay
+  ``maybe_sent`` (judged from the evidence downstream); the others get their ``sent_at`` cleared
+  (``not_sent``): a worker that has not heard the master's heartbeat for ``SEND_SILENCE_S`` sends
+  nothing, and Locust marks a worker missing only after a longer silence.
 - ``finish(at, arrivals)`` at test stop: every worker with orders still unreported is lost at ``at``, and
   every arrival due by ``at`` that no worker announced (a lost worker's later share) is recorded planned
   and unsent, so the ledger holds every planned order.
@@ -35,9 +38,11 @@ Ack = Callable[[str, str], None]
 
 
 class InboxLedger(Protocol):
-    def plan_orders(self, run_id: str, orders: Iterable[tuple[int, str, float]]) -> int: ...
+    def plan_orders(self, run_id: str, orders: Iterable[tuple[int, str, float, float | None]]) -> int: ...
 
     def mark_order_sent(self, run_id: str, seq: int, *, sent_at: float) -> None: ...
+
+    def mark_order_unsent(self, run_id: str, seq: int) -> None: ...
 
     def record_api_answer(
         self, run_id: str, seq: int, *, sent_at: float, status: int, latency_ms: float, body: str | None
@@ -63,7 +68,7 @@ class MasterInbox:
         self.ledger = ledger
         self._ack = ack
         self.known: set[int] = set()  # every seq the ledger holds (announced or filled in)
-        self.unsent: dict[str, dict[int, float]] = {}  # worker -> announced, not reported sent: seq -> due
+        self.unsent: dict[str, dict[int, float]] = {}  # worker -> announced, no report: seq -> leave at
         self.unanswered: dict[str, set[int]] = {}  # worker -> reported sent, no outcome yet
         self.finished: set[int] = set()  # seqs with a final report (answered, failed, skipped)
         self.batches = 0
@@ -72,14 +77,14 @@ class MasterInbox:
 
     def on_intent(self, client_id: str, data: dict[str, Any]) -> None:
         batch_id = str(data["batch"])
-        intents: list[Intent] = [(int(s), str(o), float(p)) for s, o, p in data["orders"]]
+        intents: list[Intent] = [(int(s), str(o), float(p), float(t)) for s, o, p, t in data["orders"]]
         fresh = [intent for intent in intents if intent[0] not in self.known]
         if fresh:
             self.ledger.plan_orders(self.run_id, fresh)
             unsent = self.unsent.setdefault(client_id, {})
-            for seq, _order_id, due in fresh:
+            for seq, _order_id, _planned_at, leave_at in fresh:
                 self.known.add(seq)
-                unsent[seq] = due
+                unsent[seq] = leave_at
         self._done(client_id, batch_id)
 
     def on_report(self, client_id: str, data: dict[str, Any]) -> None:
@@ -92,28 +97,28 @@ class MasterInbox:
         """The worker is gone; returns (orders left maybe sent, orders left unsent)."""
         unsent = self.unsent.pop(client_id, {})
         self.unanswered.pop(client_id, None)
-        maybe = sorted(seq for seq, due in unsent.items() if due <= at)
-        for seq in maybe:
-            self.ledger.mark_order_sent(self.run_id, seq, sent_at=unsent[seq])
-        left = len(unsent) - len(maybe)
+        never = sorted(seq for seq, leave_at in unsent.items() if leave_at > at)
+        for seq in never:
+            self.ledger.mark_order_unsent(self.run_id, seq)
+        maybe, left = len(unsent) - len(never), len(never)
         if unsent:
             logger.warning(
                 "worker %s lost: %d announced orders may have been sent, %d were not",
                 client_id,
-                len(maybe),
+                maybe,
                 left,
             )
-        return len(maybe), left
+        return maybe, left
 
-    def finish(self, at: float, arrivals: Iterable[tuple[int, str, float]]) -> int:
+    def finish(self, at: float, arrivals: Iterable[tuple[int, str, float, float | None]]) -> int:
         """At test stop: workers with unreported orders are lost; unannounced arrivals due by ``at`` are
         recorded unsent. Returns how many arrivals were filled in."""
         for client_id in [c for c, unsent in self.unsent.items() if unsent]:
             self.worker_lost(client_id, at)
-        missing = [(s, o, d) for s, o, d in arrivals if d <= at and s not in self.known]
+        missing = [(s, o, d, None) for s, o, d, _t in arrivals if d <= at and s not in self.known]
         if missing:
             self.ledger.plan_orders(self.run_id, missing)
-            self.known.update(seq for seq, _o, _d in missing)
+            self.known.update(seq for seq, _o, _d, _t in missing)
         return len(missing)
 
     def _apply(self, client_id: str, record: Record) -> None:
@@ -123,6 +128,7 @@ class MasterInbox:
         unsent = self.unsent.get(client_id, {})
         unsent.pop(seq, None)
         if record.get("skipped"):
+            self.ledger.mark_order_unsent(self.run_id, seq)
             self.finished.add(seq)
             return
         sent_at = float(record["sent_at"])

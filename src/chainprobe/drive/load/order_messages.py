@@ -2,13 +2,15 @@
 
 Worker -> master, batched (one message per flush, every ``FLUSH_S`` or ``MAX_BATCH`` items):
 
-- ``chainprobe:intent`` ``{"batch": "w3-17", "orders": [[seq, order_id, planned_at], ...]}``: orders this
-  worker means to send. The master records them (planned, not sent) and acknowledges; the worker sends
-  none of them before that acknowledgement (write before send).
+- ``chainprobe:intent`` ``{"batch": "w3-17", "orders": [[seq, order_id, planned_at, leave_at], ...]}``:
+  orders this worker means to send, none before ``leave_at`` (its due time, or now when the worker is
+  late). The master records them (``sent_at`` = ``leave_at``: from then on they may have left) and
+  acknowledges; the worker sends none of them before that acknowledgement (write before send).
 - ``chainprobe:report`` ``{"batch": "w3-18", "records": [...]}``: what happened to announced orders, one
   record each: ``{"seq", "sent_at"}`` (it leaves now), ``{"seq", "sent_at", "status", "latency_ms",
   "body"}`` (answered), ``{"seq", "sent_at", "failure", "latency_ms", "details"}`` (no HTTP answer) or
-  ``{"seq", "skipped": true}`` (the test stopped first: never sent).
+  ``{"seq", "skipped": true}`` (never sent: the test stopped, the master went silent, or the ack came
+  too late; the master clears its ``sent_at``).
 
 Master -> worker: ``chainprobe:ack`` ``{"batch": "w3-17"}`` once the batch is committed to the ledger.
 
@@ -45,5 +47,5 @@ FLUSH_S = 0.05  # a worker sends what it queued at most this long ago
 MAX_BATCH = 200  # items per message, so one message stays well under 64 KiB
 RETRY_S = 1.0  # a batch not acknowledged this long after it was sent is sent again
 
-Intent = tuple[int, str, float]  # seq, order id, planned at (epoch seconds)
+Intent = tuple[int, str, float, float]  # seq, order id, planned at, may leave at (epoch seconds)
 Record = dict[str, Any]  # one report record, as above

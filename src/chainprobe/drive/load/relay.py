@@ -5,8 +5,9 @@ Distributed, only the master opens the run's ledger; workers share no file with 
 - a worker's users record through a ``RemoteRecorder`` (the ``OrderRecorder`` calls, over Locust's
   custom messages: ``chainprobe.drive.load.order_messages``). An order is announced when a user claims
   its arrival (before it is due), and sent only once the master acknowledged it, so the ack's round trip
-  is hidden unless the worker is late. It is not sent at all when the test is stopping or the worker has
-  not heard the master's heartbeat for ``SEND_SILENCE_S`` (then it is reported skipped);
+  is hidden unless the worker is late. It is not sent at all (and is reported skipped) when the test is
+  stopping, the worker has not heard the master's heartbeat for ``SEND_SILENCE_S``, or the ack came
+  ``LATE_ACK_LIMIT_S`` after the order could leave (the verifier counts its API deadline from then);
 - the master's ``MasterRelay`` writes what comes into the ledger (``MasterInbox``) and acknowledges it,
   watches for workers Locust marks missing (their unreported orders become ``maybe_sent`` or stay unsent)
   and, at test stop, records every arrival no worker announced, so the ledger holds every planned order.
@@ -43,9 +44,17 @@ from chainprobe.drive.load.worker_outbox import WorkerOutbox
 from chainprobe.ledger.model import FailureClass
 from chainprobe.ledger.store import Ledger
 
-__all__ = ["SEND_SILENCE_S", "MasterRelay", "RemoteRecorder", "listen_on_master", "listen_on_worker"]
+__all__ = [
+    "LATE_ACK_LIMIT_S",
+    "SEND_SILENCE_S",
+    "MasterRelay",
+    "RemoteRecorder",
+    "listen_on_master",
+    "listen_on_worker",
+]
 
 SEND_SILENCE_S = 2.0  # a worker sends no order after this long without the master's heartbeat
+LATE_ACK_LIMIT_S = 3.0  # nor one whose ack came this long after it could leave (well inside API deadlines)
 WATCH_S = 0.5
 
 logger = logging.getLogger("chainprobe.load")
@@ -54,35 +63,49 @@ logger = logging.getLogger("chainprobe.load")
 class RemoteRecorder:
     """A worker's recorder: the ``OrderRecorder`` calls, over the master's messages (see module doc)."""
 
-    def __init__(self, runner: WorkerRunner, *, stopping: Callable[[], bool]) -> None:
+    def __init__(
+        self, runner: WorkerRunner, *, stopping: Callable[[], bool], late_limit: float = LATE_ACK_LIMIT_S
+    ) -> None:
         self._runner = runner
         self._stopping = stopping
+        self.late_limit = late_limit
         self._acked: dict[int, Event] = {}
+        self._leave_at: dict[int, float] = {}
         self.outbox = WorkerOutbox(worker=f"{runner.client_id}", send=self._send, on_intents_acked=self._wake)
         self._closed = False
         self._pump = gevent.spawn(self._run)
 
     def announce(self, *, seq: int, order_id: str, planned_at: float) -> None:
-        """The order may be sent once the master acknowledges this."""
+        """The order may be sent once the master acknowledges this (from its due time, or now if late)."""
+        leave_at = max(planned_at, time.time())
         self._acked[seq] = Event()
-        self.outbox.announce((seq, order_id, planned_at))
+        self._leave_at[seq] = leave_at
+        self.outbox.announce((seq, order_id, planned_at, leave_at))
 
     def plan_sent(self, *, seq: int, order_id: str, planned_at: float, sent_at: float) -> bool:
-        """Waits for the order's acknowledgement; true when it may be sent now (its send is reported)."""
+        """Waits for the order's acknowledgement; true when it may be sent now (its send is reported).
+
+        False (and the order reported skipped) when the test is stopping, the master has been silent for
+        ``SEND_SILENCE_S``, or the ack came more than ``late_limit`` after the order could leave: the
+        master's verifier may already be judging it by the moment it was announced for.
+        """
         if seq not in self._acked:
             self.announce(seq=seq, order_id=order_id, planned_at=planned_at)
         event = self._acked[seq]
         while not event.wait(timeout=FLUSH_S):
             if self._stopping() or self._master_silent():
                 break
-        if not event.is_set() or self._stopping() or self._master_silent():
+        now = time.time()
+        too_late = now > self._leave_at.get(seq, now) + self.late_limit
+        if not event.is_set() or too_late or self._stopping() or self._master_silent():
             self.skip(seq)
             return False
-        self.outbox.report({"seq": seq, "sent_at": time.time()})
+        self.outbox.report({"seq": seq, "sent_at": now})
         return True
 
     def answer(self, seq: int, *, sent_at: float, status: int, latency_ms: float, body: str | None) -> None:
         self._acked.pop(seq, None)
+        self._leave_at.pop(seq, None)
         record = {"seq": seq, "sent_at": sent_at, "status": status, "latency_ms": latency_ms, "body": body}
         self.outbox.report(record)
 
@@ -90,11 +113,13 @@ class RemoteRecorder:
         self, seq: int, *, sent_at: float, failure: FailureClass, latency_ms: float, details: str | None
     ) -> None:
         self._acked.pop(seq, None)
+        self._leave_at.pop(seq, None)
         record = {"seq": seq, "sent_at": sent_at, "failure": failure.value, "latency_ms": latency_ms}
         self.outbox.report({**record, "details": details})
 
     def skip(self, seq: int) -> None:
         """A claimed (perhaps announced) order that will not be sent."""
+        self._leave_at.pop(seq, None)
         if self._acked.pop(seq, None) is not None:
             self.outbox.report({"seq": seq, "skipped": True})
 
@@ -135,9 +160,12 @@ class PooledLedger:
         self._pool: Any = ThreadPool(1)
         self._ledger: Ledger = self._pool.apply(Ledger, (path,))
 
-    def plan_orders(self, run_id: str, orders: Iterable[tuple[int, str, float]]) -> int:
+    def plan_orders(self, run_id: str, orders: Iterable[tuple[int, str, float, float | None]]) -> int:
         added: int = self._pool.apply(self._ledger.plan_orders, (run_id, list(orders)))
         return added
+
+    def mark_order_unsent(self, run_id: str, seq: int) -> None:
+        self._pool.apply(self._ledger.mark_order_unsent, (run_id, seq))
 
     def mark_order_sent(self, run_id: str, seq: int, *, sent_at: float) -> None:
         self._pool.apply(self._ledger.mark_order_sent, (run_id, seq), {"sent_at": sent_at})
@@ -205,10 +233,10 @@ class MasterRelay:
         return filled
 
 
-def _arrivals(schedule: ArrivalSchedule, run_id: str) -> Iterable[tuple[int, str, float]]:
+def _arrivals(schedule: ArrivalSchedule, run_id: str) -> Iterable[tuple[int, str, float, float | None]]:
     seq = 0
     while (arrival := schedule.arrival(seq)) is not None:
-        yield arrival.seq, order_id_for(run_id, arrival.seq), arrival.due
+        yield arrival.seq, order_id_for(run_id, arrival.seq), arrival.due, None
         seq += 1
 
 
