@@ -18,10 +18,16 @@ Batch ids are unique per worker process (its Locust client id and a counter), so
 retry whose first copy was not lost after all) is applied twice to the same effect: the master dedupes
 intents by order id and every report record sets values, never adds.
 
-Sizes (measured on ``probes/orders.yaml``, msgpack as Locust frames it): an intent entry is about 45
-bytes (seq, a 35-character order id, a float), a report record with a 60-byte answer body about 130;
-a batch adds about 40 bytes. At ``R`` orders/s a worker sends about ``R * 175`` bytes/s of payload in
-``2 / FLUSH_S`` messages/s at most, and the master answers each with one ack of about 30 bytes.
+Sizes (msgpack, as Locust frames its messages; measured with ``probes/orders.yaml``'s 38-character order
+ids and its 74-byte answer body): an intent entry is 62 bytes, a "sent" record 25, an answer record 135
+(the body is kept up to ``BODY_LIMIT``), so one order costs about 220 bytes of payload. A message adds
+about 55 bytes (batch id, keys) plus Locust's frame (type and client id, about 60); an ack is about 110
+bytes in all. A worker sends at most ``2 / FLUSH_S`` = 40 messages/s whatever its rate (an intent batch
+and a report batch per flush, each only when something is queued), and gets as many acks: at 10
+orders/s that is at most about 30 messages and 3 KB/s each way; at 1,000 orders/s per worker, 40
+messages/s carrying about 220 KB/s to the master. The master commits one ledger transaction per intent
+batch and one per report record (synchronous=FULL: an fsync each), which bounds it before the messaging
+does.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ __all__ = [
     "listen_on_worker",
 ]
 
-SEND_SILENCE_S = 2.0  # a worker sends no order after this long without the master's heartbeat
+SEND_SILENCE_S = 2.5  # no order leaves after this long without the master's heartbeat (< Locust's 3-4 s)
 LATE_ACK_LIMIT_S = 3.0  # nor one whose ack came this long after it could leave (well inside API deadlines)
 WATCH_S = 0.5
 
