@@ -170,8 +170,11 @@ def test_two_workers_share_the_arrivals(cli_env: dict[str, str], ledger_path: Pa
 def planned_count(ledger_path: Path) -> tuple[str | None, int]:
     if not ledger_path.exists():
         return None, 0
-    with sqlite3.connect(ledger_path) as db:
-        row = db.execute("SELECT run_id, COUNT(*) FROM orders GROUP BY run_id").fetchone()
+    try:
+        with sqlite3.connect(ledger_path) as db:
+            row = db.execute("SELECT run_id, COUNT(*) FROM orders GROUP BY run_id").fetchone()
+    except sqlite3.OperationalError:  # the ledger is being created
+        return None, 0
     return (row[0], row[1]) if row else (None, 0)
 
 

@@ -217,7 +217,9 @@ class MasterRelay:
             gevent.sleep(WATCH_S)
 
     def finish(self) -> int:
-        """At test stop: every planned order in the ledger (see ``MasterInbox.finish``); closes it."""
+        """At test stop: every planned order in the ledger (see ``MasterInbox.finish``). The ledger stays
+        open for reports that come later (under ``locust --headless`` the shape's end quits the master
+        without waiting for its workers: their last reports come during Locust's final half second)."""
         self._watch.kill()
         assert self.context.start is not None
         schedule = ArrivalSchedule(shape=self.context.shape, start=self.context.start)
@@ -229,8 +231,11 @@ class MasterRelay:
                 self.context.run_id,
                 filled,
             )
-        self.ledger.close()
         return filled
+
+    def close(self) -> None:
+        self._watch.kill()
+        self.ledger.close()
 
 
 def _arrivals(schedule: ArrivalSchedule, run_id: str) -> Iterable[tuple[int, str, float, float | None]]:

@@ -125,6 +125,9 @@ def attach(
             "run %s: %d orders, %d process(es)", started.run_id, started.shape.planned_orders, processes
         )
         if master is not None:
+            previous = relays.pop("current", None)
+            if previous is not None:
+                previous.close()
             relays["current"] = MasterRelay(master, started)
             master.send_message(RUN_MESSAGE, run_message(started))
 
