@@ -198,6 +198,12 @@ def test_workers_in_other_namespaces_report_every_order_to_the_master_and_a_kill
     latencies = sorted(o.api_latency_ms for o in orders if o.api_latency_ms is not None and o.answered)
     assert len(latencies) == sum(1 for o in orders if o.answered)  # exact: one per answered order
 
+    batches = [
+        line
+        for line in (ledger.parent / "load" / run_id / "master.log").read_text().splitlines()
+        if "order batches" in line
+    ]
+    print(f"\ndistributed: {dict(counts)}; {batches[-1] if batches else 'no batch line'}")
     finished = subprocess.run(
         ["ip", "netns", "exec", master_ns, CHAINPROBE, "verify", "--run", run_id],
         cwd=master_dir,

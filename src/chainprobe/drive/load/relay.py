@@ -225,6 +225,13 @@ class MasterRelay:
         schedule = ArrivalSchedule(shape=self.context.shape, start=self.context.start)
         arrivals = _arrivals(schedule, self.context.run_id)
         filled = self.inbox.finish(time.time(), arrivals)
+        logger.info(
+            "run %s: %d order batches from the workers (%d duplicates), %d orders announced",
+            self.context.run_id,
+            self.inbox.batches,
+            self.inbox.duplicates,
+            len(self.inbox.known) - filled,
+        )
         if filled:
             logger.info(
                 "run %s: %d planned arrivals no worker announced, recorded unsent",
