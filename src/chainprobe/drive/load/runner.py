@@ -8,7 +8,10 @@ environment (this module for ``chainprobe load``, Locust's own CLI for ``locust 
   (``START_LEAD_S`` from now) and how many processes share the arrivals; a master sends it to every
   worker in a ``chainprobe:run`` message (ZeroMQ keeps it ahead of the spawn message that follows), and
   again to a worker that connects while the test runs;
-- worker, on that message: its session, sending the arrivals of its ``worker_index``;
+- worker, on that message: its session, sending the arrivals of its ``worker_index`` and recording them
+  through the master (``relay.RemoteRecorder``; the message carries the spec's text: a worker opens no
+  file of the master's), while the master writes them into the ledger (``relay.MasterRelay``) and, at
+  test stop, records every planned arrival no worker announced;
 - every process, on ``test_stop`` (after Locust let in-flight orders finish, ``stop_timeout``): the
   session is closed; a worker first sends its last request stats to the master (Locust's periodic
   report may come after the master stopped listening).
@@ -16,9 +19,11 @@ environment (this module for ``chainprobe load``, Locust's own CLI for ``locust 
 The processes ``chainprobe load`` starts (``python -m chainprobe.drive.load.runner ROLE``):
 
 - ``local --context FILE --result FILE``: one process, Locust's local runner;
-- ``master --context FILE --result FILE --port-file FILE --workers N``: binds 127.0.0.1 on a free port
-  (written to the port file), waits for N workers, runs the shape, then tells the workers to quit;
-- ``worker --master-port P``: connects to the master on 127.0.0.1.
+- ``master --context FILE --result FILE --port-file FILE --workers N [--bind-host H --bind-port P
+  --connect-timeout S]``: binds 127.0.0.1 on a free port unless given (written to the port file), waits
+  for N workers, runs the shape, then tells the workers to quit;
+- ``worker --master-port P [--master-host H] [--spec FILE]``: connects to the master (127.0.0.1 unless
+  told otherwise: ``chainprobe worker --master H:P`` runs this on another host).
 
 Each stops by itself when the shape ends, at ``--max-seconds``, on SIGTERM, or when the process that
 started it is gone. The driver (local or master) writes a ``DriverResult``: Locust's request stats
