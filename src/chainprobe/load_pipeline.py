@@ -34,6 +34,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -140,6 +141,9 @@ def run_load(
     metric_math: bool = True,
     metric_math_wait: float | None = None,
     shape: LoadShape | None = None,
+    expect_workers: int = 0,
+    master_bind_host: str = "127.0.0.1",
+    master_bind_port: int = 0,
 ) -> LoadOutcome:
     """Runs the shape ``shape_name`` (or ``shape``, given as one); see the module docstring."""
     spec = load_spec(spec_path)
@@ -166,9 +170,11 @@ def run_load(
             endpoints=dict(target.endpoints),
             ledger_path=str(ledger.path.resolve()),
             shape=shape,
-            processes=max(1, workers),
+            processes=max(1, workers or expect_workers),
         )
         processes = f"a master and {workers} workers" if workers else "one Locust process"
+        if expect_workers:
+            processes = f"a master on {master_bind_host} expecting {expect_workers} workers"
         say(
             f"run {run.run_id}: shape {shape.name} x{shape.time_scale:g}, {shape.planned_orders} orders "
             f"over {shape.duration_s:g} s ({shape.mean_rate:.2f}/s mean, {shape.peak_rate:g}/s peak), "
@@ -180,6 +186,9 @@ def run_load(
             directory=run_directory(ledger, run.run_id),
             max_seconds=cap,
             grace=spec.deadlines.api + STOP_GRACE_S + 30.0,
+            expect_workers=expect_workers,
+            bind_host=master_bind_host,
+            bind_port=master_bind_port,
         )
         sampler = RssSampler(interval_s=interval_for(shape.duration_s))
         progress = ProgressLine(shape.planned_orders)
@@ -199,6 +208,9 @@ def run_load(
         try:
             drivers.start()
             sampler.start()
+            if expect_workers:
+                port = json.loads((drivers.directory / "master.json").read_text(encoding="utf-8"))["port"]
+                say(f"start {expect_workers} workers: chainprobe worker --master {master_bind_host}:{port}")
             with StopSignals(control, say=say, run_id=run.run_id, grace_s=grace):
                 verify_run(
                     verifier, run.run_id, control, grace_s=grace, progress=on_verified, sending=sending
@@ -235,7 +247,7 @@ def run_load(
         shape=shape,
         orders=outcome.report.orders,
         result=ended.result,
-        processes=max(1, workers),
+        processes=max(1, workers or expect_workers),
         notes=ended.notes,
         memory=memory_growth(samples, max_growth_mb=shape.max_memory_growth_mb),
     )

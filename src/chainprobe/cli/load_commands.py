@@ -1,8 +1,11 @@
-"""``chainprobe load``: a named load shape through Locust, verified and gated like the canary."""
+"""``chainprobe load``: a named load shape through Locust, verified and gated like the canary; and
+``chainprobe worker``: a Locust worker for a master on another host (``load --expect-workers N``)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from chainprobe.cli.run_commands import (
 )
 from chainprobe.cli.stack_commands import say
 from chainprobe.drive.load.exceptions import ShapeError
+from chainprobe.drive.load.processes import RUNNER_MODULE
 from chainprobe.drive.load.shapes import LoadShape
 from chainprobe.drive.load.stages import parse_stages
 from chainprobe.load_pipeline import DEFAULT_SPEC, LoadOutcome, run_load
@@ -23,6 +27,7 @@ from chainprobe.report import render_terminal
 from chainprobe.spec.secrets import redact
 
 _WIDTH = 12  # the terminal summary's label column
+DEFAULT_MASTER_PORT = 5557  # Locust's
 
 
 def non_negative_int(text: str) -> int:
@@ -87,8 +92,47 @@ def run_load_command(args: argparse.Namespace) -> int:
         publish_metrics=args.publish_metrics,
         metric_math=args.metric_math,
         metric_math_wait=args.metric_math_wait,
+        expect_workers=args.expect_workers,
+        master_bind_host=args.master_bind_host,
+        master_bind_port=args.master_bind_port,
     )
     return finish_load(outcome)
+
+
+def master_address(text: str) -> tuple[str, int]:
+    """``HOST[:PORT]`` (Locust's default port 5557 when none is given)."""
+    host, _, port = text.rpartition(":") if ":" in text else (text, "", str(DEFAULT_MASTER_PORT))
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST[:PORT], got {text!r}")
+    return host, int(port)
+
+
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}")
+    return int(text)
+
+
+def run_worker_command(args: argparse.Namespace) -> int:
+    """Replaces this process with a Locust worker (which monkey-patches with gevent: never in this one)."""
+    host, port = args.master
+    if args.spec is not None and not Path(args.spec).is_file():
+        say(f"no spec file {args.spec}")
+        return ExitCode.USAGE
+    command = [
+        sys.executable,
+        "-m",
+        RUNNER_MODULE,
+        "worker",
+        "--master-host",
+        host,
+        "--master-port",
+        str(port),
+    ]
+    if args.spec is not None:
+        command += ["--spec", str(Path(args.spec).resolve())]
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
 
 
 def register(commands: Any) -> None:
@@ -160,4 +204,36 @@ def register(commands: Any) -> None:
         help="wait at most this long for late metrics "
         "(default: $CHAINPROBE_METRIC_MATH_WAIT, else 90 locally, 300 on AWS)",
     )
+    load.add_argument(
+        "--expect-workers",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="a Locust master waiting for N workers started elsewhere with `chainprobe worker` "
+        "(orders and outcomes reach this host's ledger through Locust's messages; no shared file)",
+    )
+    load.add_argument(
+        "--master-bind-host",
+        default="127.0.0.1",
+        metavar="H",
+        help="the address the master listens on for --expect-workers (default 127.0.0.1)",
+    )
+    load.add_argument(
+        "--master-bind-port",
+        type=port_number,
+        default=0,
+        metavar="P",
+        help="the master's port for --expect-workers (default: a free one, printed at the start)",
+    )
     load.set_defaults(handler=run_load_command)
+
+    worker = commands.add_parser(
+        "worker",
+        help="a Locust worker for a `chainprobe load --expect-workers N` master on another host",
+        description="Connects to the master, learns the run from it (shape, endpoints, the spec's text) "
+        "and sends its share of the orders, reporting each to the master before and after it is sent. "
+        "It writes no file. CHAINPROBE_* endpoint values (an API key) come from this host's environment.",
+    )
+    worker.add_argument("--master", type=master_address, required=True, metavar="HOST[:PORT]")
+    worker.add_argument("--spec", default=None, metavar="FILE", help="this host's copy of the spec")
+    worker.set_defaults(handler=run_worker_command)

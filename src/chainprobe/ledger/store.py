@@ -206,6 +206,35 @@ class Ledger:
             raise DuplicateOrderError(f"run {run_id} already has seq {seq} or order id {order_id}") from error
         return record
 
+    def plan_orders(self, run_id: str, orders: Iterable[tuple[int, str, float, float | None]]) -> int:
+        """Record planned orders ``(seq, order_id, planned_at, sent_at)`` in one transaction; an order
+        already recorded (same seq or order id) is left as it is. Returns how many were new.
+
+        Idempotent: what a Locust master records for a batch its worker may send twice. ``sent_at`` is
+        the moment from which the order may leave (``None``: it will not leave).
+        """
+        self.get_run(run_id)
+        added = 0
+        with self._transaction() as connection:
+            for seq, order_id, planned_at, sent_at in orders:
+                cursor = connection.execute(
+                    "INSERT OR IGNORE INTO orders (run_id, seq, order_id, planned_at, sent_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (run_id, seq, order_id, planned_at, sent_at),
+                )
+                added += cursor.rowcount
+        return added
+
+    def mark_order_unsent(self, run_id: str, seq: int) -> None:
+        """An order recorded as (maybe) leaving never left: its ``sent_at`` is cleared, unless it has an
+        API outcome (then it did leave, and this is a stale word)."""
+        self._update_order(
+            run_id,
+            seq,
+            "sent_at = CASE WHEN api_status IS NULL AND api_failure IS NULL THEN NULL ELSE sent_at END",
+            (),
+        )
+
     def mark_order_sent(self, run_id: str, seq: int, *, sent_at: float) -> None:
         """The order's request is about to leave (optional: ``record_api_*`` also set ``sent_at``)."""
         self._update_order(run_id, seq, "sent_at = ?", (sent_at,))

@@ -98,3 +98,40 @@ def test_each_order_is_in_the_ledger_with_its_send_time_before_its_request_leave
             f"{order_id} left before its send time was recorded"
         )
     assert all(o.api_status == 201 for o in orders)
+
+
+def test_a_workers_order_is_in_the_masters_ledger_before_its_request_leaves(
+    api: LedgerWatchingApi, tmp_path: Path
+) -> None:
+    """Distributed, only the master writes the ledger: each order a worker sends was announced to the
+    master and committed (planned) before the request left; its send time is reported just after."""
+    with Ledger(api.ledger_path) as ledger:
+        run_id = ledger.create_run(spec_path=str(SPEC), spec_name="orders", target="stub").run_id
+        context = RunContext(
+            run_id=run_id,
+            spec_path=str(SPEC),
+            endpoints={
+                "api_url": f"http://127.0.0.1:{api.server_address[1]}/prod",
+                "courier_url": "http://127.0.0.1:9",
+                "region": "us-east-1",
+            },
+            ledger_path=str(ledger.path),
+            shape=SHAPE,
+            processes=2,
+        )
+        drivers = DriverProcesses(
+            context=context, workers=2, directory=tmp_path / "load", max_seconds=60, grace=20
+        )
+        drivers.start()
+        ended = drivers.wait(timeout=90)
+        orders = ledger.orders(run_id)
+
+    assert ended.failed is None, ended
+    assert [o.seq for o in orders] == list(range(SHAPE.planned_orders))
+    assert set(api.seen) == {o.order_id for o in orders}
+    assert all(recorded for recorded, _sent_at, _arrived in api.seen.values()), (
+        "sent before the master had it"
+    )
+    for order in orders:
+        assert order.api_status == 201 and order.sent_at is not None
+        assert order.sent_at <= api.seen[order.order_id][2]  # the reported send time precedes the arrival

@@ -6,7 +6,9 @@ session (a Ctrl-C at the terminal reaches the harness, which stops them in order
 
 - no workers: one ``local`` process;
 - ``workers=N``: a ``master`` bound to 127.0.0.1 on a free port (which it writes to a file), then N
-  ``worker`` processes connecting to it. Only loopback: nothing listens beyond this machine.
+  ``worker`` processes connecting to it. Only loopback: nothing listens beyond this machine;
+- ``expect_workers=N``: a ``master`` bound to ``bind_host:bind_port`` (127.0.0.1 and a free port unless
+  given) waiting up to ``EXPECT_CONNECT_S`` for N workers started elsewhere (``chainprobe worker``).
 
 Files of the run go to ``directory``: ``context.json`` (what the driver drives), ``result.json`` (what
 it reports), and one log per process (``local.log``, ``master.log``, ``worker-1.log``, …).
@@ -44,6 +46,7 @@ __all__ = ["DriverEnd", "DriverProcesses", "ProcessEnd"]
 PORT_WAIT_S = 60.0
 TERM_GRACE_S = 10.0
 RUNNER_MODULE = "chainprobe.drive.load.runner"
+EXPECT_CONNECT_S = 120.0  # how long a master waits for workers started elsewhere
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,15 @@ class DriverProcesses:
         max_seconds: float,
         grace: float,
         python: str = sys.executable,
+        expect_workers: int = 0,
+        bind_host: str = "127.0.0.1",
+        bind_port: int = 0,
     ) -> None:
         self.context = context
         self.workers = workers
+        self.expect_workers = expect_workers
+        self.bind_host = bind_host
+        self.bind_port = bind_port
         self.directory = directory
         self.max_seconds = max_seconds
         self.grace = grace
@@ -129,13 +138,19 @@ class DriverProcesses:
         self._started = time.monotonic()
         common = ["--context", str(context_path), "--result", str(self.result_path)]
         common += ["--max-seconds", f"{self.max_seconds:g}"]
-        if self.workers == 0:
+        if self.workers == 0 and self.expect_workers == 0:
             self._driver = self._spawn("local", ["local", *common])
             return
         port_path = self.directory / "master.json"
-        port_args = ["--port-file", str(port_path), "--workers", str(self.workers)]
+        port_args = ["--port-file", str(port_path), "--workers", str(self.workers or self.expect_workers)]
+        if self.expect_workers:
+            port_args += ["--bind-host", self.bind_host, "--bind-port", str(self.bind_port)]
+            port_args += ["--connect-timeout", f"{EXPECT_CONNECT_S:g}"]
         self._driver = self._spawn("master", ["master", *common, *port_args])
         port = self._wait_for_port(port_path)
+        if self.expect_workers:
+            self.max_seconds += EXPECT_CONNECT_S  # the cap counts from the start, workers still to come
+            return  # workers on other hosts: `chainprobe worker --master HOST:PORT` there
         for number in range(1, self.workers + 1):
             self._workers.append(self._spawn(f"worker-{number}", ["worker", "--master-port", str(port)]))
 

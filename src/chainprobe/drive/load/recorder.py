@@ -23,14 +23,34 @@ Example (in a gevent-patched process)::
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Protocol
 
 from gevent.threadpool import ThreadPool
 
 from chainprobe.ledger.model import FailureClass
 from chainprobe.ledger.store import Ledger
 
-__all__ = ["OrderRecorder"]
+__all__ = ["OrderRecorder", "Recorder"]
+
+
+class Recorder(Protocol):
+    """What a user records through: ``OrderRecorder`` (the ledger file) or a worker's ``RemoteRecorder``."""
+
+    def announce(self, *, seq: int, order_id: str, planned_at: float) -> None: ...
+
+    def plan_sent(self, *, seq: int, order_id: str, planned_at: float, sent_at: float) -> bool: ...
+
+    def answer(
+        self, seq: int, *, sent_at: float, status: int, latency_ms: float, body: str | None
+    ) -> None: ...
+
+    def failure(
+        self, seq: int, *, sent_at: float, failure: FailureClass, latency_ms: float, details: str | None
+    ) -> None: ...
+
+    def skip(self, seq: int) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class OrderRecorder:
@@ -42,13 +62,21 @@ class OrderRecorder:
         # Opened in the pool's thread, the only one that ever touches the connection.
         self._ledger: Ledger = self._pool.apply(Ledger, (ledger_path,))
 
-    def plan_sent(self, *, seq: int, order_id: str, planned_at: float, sent_at: float) -> None:
-        """The order is recorded, with the moment it leaves, before its request is sent."""
+    def announce(self, *, seq: int, order_id: str, planned_at: float) -> None:
+        """Nothing to do ahead of the send here (a worker's ``RemoteRecorder`` tells its master)."""
+
+    def plan_sent(self, *, seq: int, order_id: str, planned_at: float, sent_at: float) -> bool:
+        """The order is recorded, with the moment it leaves, before its request is sent (always true:
+        the order may be sent)."""
         self._pool.apply(
             self._ledger.plan_order,
             (self.run_id,),
             {"seq": seq, "order_id": order_id, "planned_at": planned_at, "sent_at": sent_at},
         )
+        return True
+
+    def skip(self, seq: int) -> None:
+        """A claimed order that will not be sent: never recorded here, so nothing to do."""
 
     def answer(self, seq: int, *, sent_at: float, status: int, latency_ms: float, body: str | None) -> None:
         """The API answered."""

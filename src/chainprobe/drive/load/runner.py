@@ -8,7 +8,10 @@ environment (this module for ``chainprobe load``, Locust's own CLI for ``locust 
   (``START_LEAD_S`` from now) and how many processes share the arrivals; a master sends it to every
   worker in a ``chainprobe:run`` message (ZeroMQ keeps it ahead of the spawn message that follows), and
   again to a worker that connects while the test runs;
-- worker, on that message: its session, sending the arrivals of its ``worker_index``;
+- worker, on that message: its session, sending the arrivals of its ``worker_index`` and recording them
+  through the master (``relay.RemoteRecorder``; the message carries the spec's text: a worker opens no
+  file of the master's), while the master writes them into the ledger (``relay.MasterRelay``) and, at
+  test stop, records every planned arrival no worker announced;
 - every process, on ``test_stop`` (after Locust let in-flight orders finish, ``stop_timeout``): the
   session is closed; a worker first sends its last request stats to the master (Locust's periodic
   report may come after the master stopped listening).
@@ -16,9 +19,11 @@ environment (this module for ``chainprobe load``, Locust's own CLI for ``locust 
 The processes ``chainprobe load`` starts (``python -m chainprobe.drive.load.runner ROLE``):
 
 - ``local --context FILE --result FILE``: one process, Locust's local runner;
-- ``master --context FILE --result FILE --port-file FILE --workers N``: binds 127.0.0.1 on a free port
-  (written to the port file), waits for N workers, runs the shape, then tells the workers to quit;
-- ``worker --master-port P``: connects to the master on 127.0.0.1.
+- ``master --context FILE --result FILE --port-file FILE --workers N [--bind-host H --bind-port P
+  --connect-timeout S]``: binds 127.0.0.1 on a free port unless given (written to the port file), waits
+  for N workers, runs the shape, then tells the workers to quit;
+- ``worker --master-port P [--master-host H] [--spec FILE]``: connects to the master (127.0.0.1 unless
+  told otherwise: ``chainprobe worker --master H:P`` runs this on another host).
 
 Each stops by itself when the shape ends, at ``--max-seconds``, on SIGTERM, or when the process that
 started it is gone. The driver (local or master) writes a ``DriverResult``: Locust's request stats
@@ -45,10 +50,11 @@ from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, Runner, 
 
 from chainprobe.drive.load.context import DriverResult, RequestStats, RunContext, write_json_atomically
 from chainprobe.drive.load.locust_shape import ProfileShape
+from chainprobe.drive.load.relay import MasterRelay, RemoteRecorder, listen_on_master, listen_on_worker
 from chainprobe.drive.load.schedule import START_LEAD_S
 from chainprobe.drive.load.session import LoadSession, bind_session, session_for
-from chainprobe.drive.load.user import OrderUser
-from chainprobe.spec import load_spec
+from chainprobe.drive.load.user import OrderUser, stopping
+from chainprobe.spec import load_spec, parse_spec
 from chainprobe.spec.model import ProbeSpec
 
 __all__ = ["RUN_MESSAGE", "attach", "main", "request_stats", "stop_timeout_for"]
@@ -86,17 +92,22 @@ def request_stats(environment: Environment) -> RequestStats:
 
 
 def attach(
-    environment: Environment, *, context: RunContext | None = None, provide: Provide | None = None
+    environment: Environment,
+    *,
+    context: RunContext | None = None,
+    provide: Provide | None = None,
+    spec_path: Path | None = None,
 ) -> None:
     """Wires a run into ``environment`` (whose runner exists); see the module docstring.
 
-    A local runner or master needs ``context`` or ``provide``; a worker learns its run from the master.
+    A local runner or master needs ``context`` or ``provide``; a worker learns its run (and the spec's
+    text, unless ``spec_path`` names its own copy) from the master.
     """
     runner = environment.runner
     if runner is None:
         raise ValueError("attach needs the environment's runner: create it first")
     if isinstance(runner, WorkerRunner):
-        _attach_worker(environment, runner)
+        _attach_worker(environment, runner, spec_path)
         return
     if context is None and provide is None:
         raise ValueError("a local runner or master needs the run's context, or a way to make it")
@@ -108,6 +119,8 @@ def attach(
         assert provide is not None
         return provide(environment)
 
+    relays: dict[str, MasterRelay] = {}
+
     def on_test_start(environment: Environment, **_kwargs: Any) -> None:
         base = make(environment)
         processes = 1 if master is None else (base.processes if context is not None else master.worker_count)
@@ -117,22 +130,48 @@ def attach(
             "run %s: %d orders, %d process(es)", started.run_id, started.shape.planned_orders, processes
         )
         if master is not None:
-            master.send_message(RUN_MESSAGE, started.to_dict())
+            previous = relays.pop("current", None)
+            if previous is not None:
+                previous.close()
+            relays["current"] = MasterRelay(master, started)
+            master.send_message(RUN_MESSAGE, run_message(started))
 
     def on_worker_connect(client_id: str, **_kwargs: Any) -> None:
         session = session_for(environment)
         if master is not None and session is not None and master.state in (STATE_SPAWNING, STATE_RUNNING):
-            master.send_message(RUN_MESSAGE, session.context.to_dict(), client_id=client_id)
+            master.send_message(RUN_MESSAGE, run_message(session.context), client_id=client_id)
 
+    def on_test_stop(environment: Environment, **_kwargs: Any) -> None:
+        relay = relays.get("current")
+        if relay is not None:
+            relay.finish()  # the workers' last reports are in (see relay): record every planned order
+        _close_session(environment)
+
+    if master is not None:
+        listen_on_master(master, lambda: relays.get("current"))
     environment.events.test_start.add_listener(on_test_start)
     environment.events.worker_connect.add_listener(on_worker_connect)
-    environment.events.test_stop.add_listener(_close_session)
+    environment.events.test_stop.add_listener(on_test_stop)
 
 
-def _attach_worker(environment: Environment, runner: WorkerRunner) -> None:
+def run_message(context: RunContext) -> dict[str, Any]:
+    """The run as a worker needs it: the context and the spec's text (a worker shares no file)."""
+    return {**context.to_dict(), "spec_text": Path(context.spec_path).read_text(encoding="utf-8")}
+
+
+def _attach_worker(environment: Environment, runner: WorkerRunner, spec_path: Path | None = None) -> None:
+    recorders: dict[str, RemoteRecorder] = {}
+
     def on_run(environment: Environment, msg: Any, **_kwargs: Any) -> None:
         context = RunContext.from_dict(msg.data)
-        bind_session(environment, LoadSession(context, index=runner.worker_index, sends=True))
+        if spec_path is not None:
+            spec = load_spec(spec_path)
+        else:
+            spec = parse_spec(str(msg.data["spec_text"]), source=f"the master's {context.spec_path}")
+        recorder = RemoteRecorder(runner, stopping=lambda: stopping(environment))
+        recorders["current"] = recorder
+        session = LoadSession(context, index=runner.worker_index, sends=True, spec=spec, recorder=recorder)
+        bind_session(environment, session)
         logger.info("run %s: worker %d of %d", context.run_id, runner.worker_index, context.processes)
 
     def on_test_stop(environment: Environment, **kwargs: Any) -> None:
@@ -144,6 +183,7 @@ def _attach_worker(environment: Environment, runner: WorkerRunner) -> None:
         _close_session(environment)
 
     runner.register_message(RUN_MESSAGE, on_run)
+    listen_on_worker(runner, lambda: recorders.get("current"))
     environment.events.test_stop.add_listener(on_test_stop)
 
 
@@ -185,6 +225,8 @@ class Driver:
         if self.stopped_by == "shape":
             self.stopped_by = reason
         logger.info("stopping: %s", reason)
+        if isinstance(self.runner, MasterRunner):
+            self.runner.stop()  # workers stop their users and send their last reports before the quit
         self.runner.quit()
 
     def run(self, *, max_seconds: float) -> DriverResult:
@@ -248,14 +290,23 @@ def drive_local(context: RunContext, *, result_path: Path, max_seconds: float) -
 
 
 def drive_master(
-    context: RunContext, *, result_path: Path, port_path: Path, workers: int, max_seconds: float
+    context: RunContext,
+    *,
+    result_path: Path,
+    port_path: Path,
+    workers: int,
+    max_seconds: float,
+    bind_host: str = MASTER_HOST,
+    bind_port: int = 0,
+    connect_timeout: float = WORKER_CONNECT_TIMEOUT_S,
 ) -> int:
     environment = _environment(context)
-    runner = environment.create_master_runner(master_bind_host=MASTER_HOST, master_bind_port=0)
+    runner = environment.create_master_runner(master_bind_host=bind_host, master_bind_port=bind_port)
     attach(environment, context=context)
     driver = Driver(environment, runner, context)
-    write_json_atomically(port_path, {"host": MASTER_HOST, "port": runner.server.port, "pid": os.getpid()})
-    deadline = time.monotonic() + WORKER_CONNECT_TIMEOUT_S
+    write_json_atomically(port_path, {"host": bind_host, "port": runner.server.port, "pid": os.getpid()})
+    logger.info("master listening on %s:%d for %d workers", bind_host, runner.server.port, workers)
+    deadline = time.monotonic() + connect_timeout
     while len(runner.clients.ready) < workers:
         if time.monotonic() > deadline:
             logger.error("only %d of %d workers connected", len(runner.clients.ready), workers)
@@ -266,10 +317,10 @@ def drive_master(
     return 0
 
 
-def drive_worker(*, master_port: int, master_host: str = MASTER_HOST) -> int:
+def drive_worker(*, master_port: int, master_host: str = MASTER_HOST, spec_path: Path | None = None) -> int:
     environment = Environment(user_classes=[OrderUser], events=Events())
     runner = environment.create_worker_runner(master_host=master_host, master_port=master_port)
-    attach(environment)
+    attach(environment, spec_path=spec_path)
     gevent.spawn(_watch_parent, lambda _reason: runner.quit())
     gevent.signal_handler(signal.SIGTERM, runner.quit)
     runner.greenlet.join()
@@ -288,13 +339,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if role == "master":
             sub.add_argument("--port-file", type=Path, required=True)
             sub.add_argument("--workers", type=int, required=True)
+            sub.add_argument("--bind-host", default=MASTER_HOST)
+            sub.add_argument("--bind-port", type=int, default=0)
+            sub.add_argument("--connect-timeout", type=float, default=WORKER_CONNECT_TIMEOUT_S)
     worker = roles.add_parser("worker")
     worker.add_argument("--master-port", type=int, required=True)
     worker.add_argument("--master-host", default=MASTER_HOST)
+    worker.add_argument("--spec", type=Path, default=None)
     args = parser.parse_args(argv)
     setup_logging(os.environ.get("CHAINPROBE_LOCUST_LOGLEVEL", "INFO"))
     if args.role == "worker":
-        return drive_worker(master_port=args.master_port, master_host=args.master_host)
+        return drive_worker(master_port=args.master_port, master_host=args.master_host, spec_path=args.spec)
     context = RunContext.from_json(args.context.read_text(encoding="utf-8"))
     if args.role == "local":
         return drive_local(context, result_path=args.result, max_seconds=args.max_seconds)
@@ -304,6 +359,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         port_path=args.port_file,
         workers=args.workers,
         max_seconds=args.max_seconds,
+        bind_host=args.bind_host,
+        bind_port=args.bind_port,
+        connect_timeout=args.connect_timeout,
     )
 
 

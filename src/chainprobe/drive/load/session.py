@@ -6,7 +6,8 @@ with ``session_for(environment)``; one ``Environment``, one session at a time (a
 none, so nothing leaks between tests).
 
 The master has a session too (to know the run) but sends nothing: only processes that run users
-(``sends=True``) open a recorder on the ledger.
+(``sends=True``) record, a local runner into the ledger file (``OrderRecorder``), a worker through its
+master (``relay.RemoteRecorder``: the worker opens no file).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import weakref
 from urllib.parse import urlsplit
 
 from chainprobe.drive.load.context import RunContext
-from chainprobe.drive.load.recorder import OrderRecorder
+from chainprobe.drive.load.recorder import OrderRecorder, Recorder
 from chainprobe.drive.load.schedule import ArrivalClaims, ArrivalSchedule
 from chainprobe.spec import load_spec
 from chainprobe.spec.model import ProbeSpec
@@ -27,16 +28,26 @@ __all__ = ["LoadSession", "bind_session", "session_for"]
 class LoadSession:
     """What this process knows of the run it drives; see the module docstring."""
 
-    def __init__(self, context: RunContext, *, index: int, sends: bool) -> None:
+    def __init__(
+        self,
+        context: RunContext,
+        *,
+        index: int,
+        sends: bool,
+        spec: ProbeSpec | None = None,
+        recorder: Recorder | None = None,
+    ) -> None:
         if context.start is None:
             raise ValueError(f"run {context.run_id} has not started: its schedule has no start")
         self.context = context
-        self.spec: ProbeSpec = load_spec(context.spec_path)
+        self.spec: ProbeSpec = spec if spec is not None else load_spec(context.spec_path)
         self.schedule = ArrivalSchedule(
             shape=context.shape, start=context.start, index=index, stride=context.processes
         )
         self.claims = ArrivalClaims(self.schedule)
-        self.recorder = OrderRecorder(context.ledger_path, context.run_id) if sends else None
+        if recorder is None and sends:
+            recorder = OrderRecorder(context.ledger_path, context.run_id)
+        self.recorder: Recorder | None = recorder
         endpoint = render(self.spec.send.endpoint, context.endpoints, field="send.endpoint")
         parts = urlsplit(endpoint)
         self.host = f"{parts.scheme}://{parts.netloc}"

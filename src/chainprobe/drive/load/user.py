@@ -66,21 +66,29 @@ class OrderUser(FastHttpUser):
         arrival = self.probe.claims.claim()
         if arrival is None:
             return
+        run, recorder = self.probe, self.probe.recorder
+        assert recorder is not None
+        tag = ProbeTag(run_id=run.run_id, seq=arrival.seq, order_id=order_id_for(run.run_id, arrival.seq))
+        recorder.announce(seq=tag.seq, order_id=tag.order_id, planned_at=arrival.due)
         delay = arrival.due - time.time()
         if delay > 0:
             gevent.sleep(delay)
         if stopping(self.environment):
-            return  # a stopped test sends no more orders (the arrival stays unsent, never recorded)
-        self.send(arrival)
+            recorder.skip(tag.seq)
+            return  # a stopped test sends no more orders (the arrival stays unsent)
+        self.send(arrival, tag)
 
-    def send(self, arrival: Arrival) -> None:
-        """Records the order, sends it, records the answer."""
+    def send(self, arrival: Arrival, tag: ProbeTag) -> None:
+        """Records the order, sends it (unless its recorder says it may not leave), records the answer."""
         run, recorder = self.probe, self.probe.recorder
         assert recorder is not None
-        tag = ProbeTag(run_id=run.run_id, seq=arrival.seq, order_id=order_id_for(run.run_id, arrival.seq))
         request = build_order_request(run.spec.send, run.context.endpoints, tag)
         sent_at = time.time()
-        recorder.plan_sent(seq=tag.seq, order_id=tag.order_id, planned_at=arrival.due, sent_at=sent_at)
+        if not recorder.plan_sent(
+            seq=tag.seq, order_id=tag.order_id, planned_at=arrival.due, sent_at=sent_at
+        ):
+            return
+        sent_at = time.time()
         started = time.perf_counter()
         try:
             response = self.client.request(
