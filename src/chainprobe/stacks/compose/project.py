@@ -4,12 +4,16 @@ The compose command is Docker's plugin (``docker compose``) when the CLI has it,
 ``docker-compose`` (v1, what Debian packages). docker compose reads its own variables as usual:
 ``COMPOSE_PROJECT_NAME`` (default: the checkout's folder name), ``COMPOSE_FILE`` (default:
 ``docker-compose.yml`` of the checkout); the published ports are the stack's (``CHAINPROBE_LOCALSTACK_PORT``,
-``CHAINPROBE_COURIER_PORT``, which the compose file reads). Every failure is one line: a daemon that does not
-answer, a compose command that failed (its last line: an image that cannot be pulled, a port taken).
+``CHAINPROBE_COURIER_PORT``, which the compose file reads), and so are the account's Lambda concurrency
+and the alarm evaluation period (as the host stack's, ``LocalStackConfig``). Every failure is one line: a
+daemon that does not answer, a compose command that failed (its last line: an image that cannot be
+pulled, a port taken).
 
 Example::
 
-    project = ComposeProject(localstack_port=4566, courier_port=8089)
+    project = ComposeProject(
+        localstack_port=4566, courier_port=8089, lambda_concurrency=8, alarm_evaluation_seconds=10
+    )
     project.up()
     ...
     project.down()  # the names of the containers that were running
@@ -93,12 +97,16 @@ class ComposeProject:
 
     localstack_port: int
     courier_port: int
+    lambda_concurrency: int
+    alarm_evaluation_seconds: int
     directory: Path = field(default_factory=paths.project_root)
 
     def env(self) -> dict[str, str]:
         return os.environ | {
             "CHAINPROBE_LOCALSTACK_PORT": str(self.localstack_port),
             "CHAINPROBE_COURIER_PORT": str(self.courier_port),
+            "CHAINPROBE_LAMBDA_CONCURRENCY": str(self.lambda_concurrency),
+            "CHAINPROBE_ALARM_EVALUATION_SECONDS": str(self.alarm_evaluation_seconds),
         }
 
     def check_engine(self) -> None:

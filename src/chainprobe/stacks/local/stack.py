@@ -235,13 +235,20 @@ class LocalStack:
 
     def compose_project(self) -> ComposeProject:
         config = self.config
-        return ComposeProject(localstack_port=config.localstack_port, courier_port=config.courier_port)
+        return ComposeProject(
+            localstack_port=config.localstack_port,
+            courier_port=config.courier_port,
+            lambda_concurrency=config.lambda_concurrency,
+            alarm_evaluation_seconds=config.alarm_evaluation_seconds,
+        )
 
     def _start_containers(self) -> None:
         """Containers that already answer are used as they are; else docker compose starts them."""
         if not all(answers(url) for url in self.health_urls().values()):
+            project = self.compose_project()
+            project.check_engine()
             self.say("starting docker-compose.yml's containers (the first time builds the LocalStack image)")
-            self.compose_project().up()
+            project.up()
         self._wait_for_containers()
 
     def _wait_for_containers(self) -> None:
