@@ -166,16 +166,6 @@ def run_team_suite(
     assert "Traceback" not in result.stdout.str()
 
 
-def target_env(env: dict[str, str], endpoints: dict[str, str]) -> dict[str, str]:
-    """The environment naming the compose stack as the canary's target (as the README's user exports it)."""
-    named = {f"CHAINPROBE_{name.upper()}": str(value) for name, value in endpoints.items()}
-    return (
-        env
-        | named
-        | {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
-    )
-
-
 def test_the_compose_stack_runs_the_chain_end_to_end(
     compose_project: dict[str, str],
     tmp_path: Path,
@@ -183,14 +173,16 @@ def test_the_compose_stack_runs_the_chain_end_to_end(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     env = compose_project
-    up = chainprobe(env, "up", "--stack", "compose", timeout=COMPOSE_TIMEOUT_S)
+    up = chainprobe(env, "up", "--stack", "compose", "--env", timeout=COMPOSE_TIMEOUT_S)
     try:
         assert up.returncode == 0, up.stderr
-        endpoints = json.loads(up.stdout)
-        assert endpoints["aws_endpoint_url"] == f"http://127.0.0.1:{env['CHAINPROBE_LOCALSTACK_PORT']}"
-        assert endpoints["courier_url"] == f"http://127.0.0.1:{env['CHAINPROBE_COURIER_PORT']}"
-
-        canary_env = target_env(env, endpoints)
+        # The README's path: the printed variables name the containers as the canary's target.
+        printed = dict(line.split("=", 1) for line in up.stdout.splitlines())
+        assert (
+            printed["CHAINPROBE_AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{env['CHAINPROBE_LOCALSTACK_PORT']}"
+        )
+        assert printed["CHAINPROBE_COURIER_URL"] == f"http://127.0.0.1:{env['CHAINPROBE_COURIER_PORT']}"
+        canary_env = env | printed
         no_settle = spec_variant(tmp_path, "orders-no-settle.yaml", no_settling)
         reports = tmp_path / "canary"
         canary = chainprobe(
