@@ -22,7 +22,7 @@ import httpx
 import pytest
 from botocore.config import Config
 
-from chainprobe.stacks.exceptions import DeployError, ServerStartError
+from chainprobe.stacks.exceptions import DeployError
 from chainprobe.stacks.local.process import pid_alive
 from chainprobe.stacks.local.smoke import courier_saw
 from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
@@ -384,8 +384,9 @@ def test_a_failed_deploy_names_the_resource_that_failed(local_stack: RunningStac
 def test_the_compose_path_waits_deploys_and_proves_the_chain_on_running_servers(
     local_stack: RunningStack, tmp_path: Path
 ) -> None:
-    # No Docker here: the host's servers stand in for docker-compose.yml's containers, and the functions
-    # reach the courier on this host instead of http://wiremock:8080.
+    # The host's servers stand in for docker-compose.yml's containers: servers that already answer are used
+    # as they are (docker compose is not run), and the functions reach the courier on this host instead of
+    # http://wiremock:8080. The real containers: test_containers.py.
     config = LocalStackConfig(
         localstack_port=local_stack.config.localstack_port,
         courier_port=local_stack.config.courier_port,
@@ -403,12 +404,3 @@ def test_the_compose_path_waits_deploys_and_proves_the_chain_on_running_servers(
         assert localstack.pid() is not None and wiremock.pid() is not None
     finally:
         local_stack.endpoints = local_stack.stack.up()  # the session stack's own fault registry URL again
-
-
-def test_the_compose_path_says_how_to_start_missing_containers(tmp_path: Path) -> None:
-    config = LocalStackConfig(
-        localstack_port=1, courier_port=1, state_dir=tmp_path, containers=True, start_timeout=1.0
-    )
-
-    with pytest.raises(ServerStartError, match="start them with 'docker compose up -d --build'"):
-        LocalStack(config, say=print).up()

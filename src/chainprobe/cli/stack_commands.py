@@ -55,7 +55,11 @@ def run_install(args: argparse.Namespace) -> int:
 
 def run_up(args: argparse.Namespace) -> int:
     endpoints = LocalStack(config_from(args), say=say).up()
-    print(json.dumps(endpoints.to_dict(), indent=2))
+    if args.env:
+        for key, value in endpoints.to_environment().items():
+            print(f"{key}={value}")
+    else:
+        print(json.dumps(endpoints.to_dict(), indent=2))
     return ExitCode.OK
 
 
@@ -96,6 +100,11 @@ def register(commands: Any) -> None:
     up.add_argument(
         "--function-courier-url",
         help="where the functions reach the courier (default: this host's WireMock; compose: http://wiremock:8080)",
+    )
+    up.add_argument(
+        "--env",
+        action="store_true",
+        help="print KEY=value lines (the CHAINPROBE_* variables a canary's target reads) instead of JSON",
     )
     up.set_defaults(handler=run_up)
 

@@ -2,7 +2,7 @@
 fixtures and the ``chainprobe_fault`` marker (registered with pytest by the ``pytest11`` entry point,
 ``chainprobe.pytest_plugin.hooks``). See the README's "chainprobe in your pytest suite".
 
-Options: ``--chainprobe-stack=local|env`` (``containers``: not available yet), ``--chainprobe-spec FILE``
+Options: ``--chainprobe-stack=local|env|containers``, ``--chainprobe-spec FILE``
 (``probes/orders.yaml``, relative to pytest's root directory), ``--chainprobe-report-dir DIR`` (each test's
 run reports in ``DIR/<test>/<NN>-order|canary/``).
 

@@ -39,8 +39,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--chainprobe-stack",
         choices=KINDS,
         default=None,
-        help="the stack the probes run against: local (started when not running) or env (CHAINPROBE_* "
-        "variables); default env when CHAINPROBE_API_URL is set, else local",
+        help="the stack the probes run against: local (started when not running), env (CHAINPROBE_* "
+        "variables) or containers (docker-compose.yml, started when not running); default env when "
+        "CHAINPROBE_API_URL is set, else local",
     )
     group.addoption(
         "--chainprobe-spec",

@@ -2,11 +2,13 @@
 
 >>> stack_kind(None, {"CHAINPROBE_API_URL": "https://api.example.com/prod"}), stack_kind(None, {})
 ('env', 'local')
+>>> stack_kind("containers", {})
+'containers'
 >>> try:
-...     stack_kind("containers", {})
+...     stack_kind("kubernetes", {})
 ... except StackUsageError as e:
 ...     print(e)
---chainprobe-stack=containers is not available yet: use local or env
+--chainprobe-stack=kubernetes: no such stack, use local or env or containers
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Mapping
 KINDS = ("local", "env", "containers")
 """Every kind ``--chainprobe-stack`` names."""
 
-AVAILABLE = ("local", "env")
+AVAILABLE = ("local", "env", "containers")
 """The kinds that can be opened (``stack.OPENERS``); the others are usage errors, for now."""
 
 

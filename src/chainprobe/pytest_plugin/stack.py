@@ -7,8 +7,10 @@ Kinds (``--chainprobe-stack``; default ``env`` when ``CHAINPROBE_API_URL`` is se
   is not running, and then stopped at the end of the session; a stack already running is left running.
 - ``env``: the target named by ``CHAINPROBE_*`` variables (``chainprobe.target.resolve_target``); never
   started or stopped here.
-- ``containers``: named, not available yet (a usage error, ``kinds.stack_kind``); it is added as one more
-  entry of ``OPENERS`` and of ``kinds.AVAILABLE``.
+- ``containers``: the compose stack, docker-compose.yml's containers (``chainprobe up --stack compose``):
+  used when they answer on the ports above, else started with docker compose and removed at the end of
+  the session. (Not testcontainers' ``DockerCompose``: it runs only Docker's compose plugin, ``docker
+  compose``, and engines with only the standalone ``docker-compose`` v1, as Debian's, have none.)
 
 Example::
 
@@ -26,7 +28,7 @@ from chainprobe.spec.template import Scalar
 from chainprobe.spec.variables import endpoint_variables
 from chainprobe.stacks.clients import AwsClients
 from chainprobe.stacks.local.faults import FaultRegistryClient
-from chainprobe.stacks.local.stack import LocalStack
+from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 from chainprobe.target import Target, resolve_target
 
 Say = Callable[[str], None]
@@ -67,24 +69,37 @@ class ChainprobeStack:
 @contextmanager
 def local_stack(say: Say) -> Iterator[ChainprobeStack]:
     """The running local stack, or one started here and stopped on exit."""
-    stack = LocalStack(say=say)
+    with own_stack("local", LocalStack(say=say), say) as opened:
+        yield opened
+
+
+@contextmanager
+def containers_stack(say: Say) -> Iterator[ChainprobeStack]:
+    """The compose stack's running containers, or containers started here and removed on exit."""
+    with own_stack("containers", LocalStack(LocalStackConfig(containers=True), say=say), say) as opened:
+        yield opened
+
+
+@contextmanager
+def own_stack(kind: str, stack: LocalStack, say: Say) -> Iterator[ChainprobeStack]:
+    """``stack`` as it runs (the chain deployed when it is not), or started here and stopped on exit."""
     status = stack.status()
     started = not status["running"]  # a running stack is the user's, even when the chain is not deployed
     try:
         if started or "api_url" not in status:
             say(
-                "the local stack is not running: starting it for this test session"
+                f"the {kind} stack is not running: starting it for this test session"
                 if started
-                else "the local stack runs without the chain: deploying it"
+                else f"the {kind} stack runs without the chain: deploying it"
             )
             stack.up()
             status = stack.status()
         clients = AwsClients.local(str(status["aws_endpoint_url"]), str(status["region"]))
-        target = Target(name="local", endpoints=endpoint_variables(status), clients=clients)
-        yield ChainprobeStack(kind="local", target=target, started=started)
+        target = Target(name=kind, endpoints=endpoint_variables(status), clients=clients)
+        yield ChainprobeStack(kind=kind, target=target, started=started)
     finally:
         if started:
-            say("stopping the local stack this test session started")
+            say(f"stopping the {kind} stack this test session started")
             stack.down()
 
 
@@ -97,6 +112,7 @@ def env_stack(say: Say) -> Iterator[ChainprobeStack]:
 OPENERS: dict[str, Callable[[Say], AbstractContextManager[ChainprobeStack]]] = {
     "local": local_stack,
     "env": env_stack,
+    "containers": containers_stack,
 }
 
 

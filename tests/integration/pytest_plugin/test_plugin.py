@@ -151,16 +151,6 @@ def test_a_target_named_by_the_environment_runs_a_canary(
     result.assert_outcomes(passed=1)
 
 
-def test_the_containers_stack_is_one_usage_error(pytester: pytest.Pytester) -> None:
-    result = run_team_suite(pytester, "def test_x(probe):\n    pass\n", "--chainprobe-stack=containers")
-
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert [line for line in result.errlines if line] == [
-        "ERROR: --chainprobe-stack=containers is not available yet: use local or env"
-    ]
-    assert result.outlines == []  # no test ran, no stack was looked for
-
-
 def test_a_local_stack_that_is_not_running_is_started_and_stopped_with_the_session(
     pytester: pytest.Pytester, team_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,6 +18,7 @@ API = {"CHAINPROBE_API_URL": "https://api.example.com/prod"}
         (None, {"CHAINPROBE_API_URL": ""}, "local"),
         ("local", API, "local"),
         ("env", API, "env"),
+        ("containers", API, "containers"),
     ],
 )
 def test_the_kind_asked_or_the_default(asked: str | None, environ: dict[str, str], kind: str) -> None:
@@ -27,8 +28,7 @@ def test_the_kind_asked_or_the_default(asked: str | None, environ: dict[str, str
 @pytest.mark.parametrize(
     ("asked", "environ", "message"),
     [
-        ("containers", {}, "--chainprobe-stack=containers is not available yet: use local or env"),
-        ("kubernetes", {}, "--chainprobe-stack=kubernetes: no such stack, use local or env"),
+        ("kubernetes", {}, "--chainprobe-stack=kubernetes: no such stack, use local or env or containers"),
         ("env", {}, "--chainprobe-stack=env needs CHAINPROBE_API_URL"),
     ],
 )

@@ -1,8 +1,9 @@
 """The ``local`` stack: LocalStack on the host and WireMock, with the reference chain deployed.
 
 With ``containers=True`` it is the ``compose`` stack instead: the same two servers run in the
-containers of ``docker-compose.yml`` (started by ``docker compose up -d --build``); ``up`` waits for them,
-deploys and proves the chain the same way, and ``down`` leaves the containers to docker compose.
+containers of ``docker-compose.yml``; ``up`` starts them with docker compose unless they already answer
+(``stacks.compose.project``), waits for them, deploys and proves the chain the same way, and ``down``
+removes the compose project's containers.
 
 ``LocalStack.up()`` returns only when a real order has passed API -> DynamoDB -> bus -> courier.
 A second ``up()`` on a healthy stack reuses its servers (and redeploys only what changed).
@@ -34,8 +35,9 @@ import httpx
 
 from chainprobe.stacks import paths, reference_chain
 from chainprobe.stacks.clients import AwsClients
+from chainprobe.stacks.compose.project import ComposeProject
 from chainprobe.stacks.endpoints import StackEndpoints
-from chainprobe.stacks.exceptions import ServerStartError
+from chainprobe.stacks.exceptions import ServerStartError, StackError
 from chainprobe.stacks.local import tools
 from chainprobe.stacks.local.faults import FAULTS_PATH
 from chainprobe.stacks.local.ownership import leftovers, marked_pids, stack_mark, stop_processes
@@ -196,7 +198,7 @@ class LocalStack:
     def up(self) -> StackEndpoints:
         started = time.monotonic()
         if self.config.containers:
-            self._wait_for_containers()
+            self._start_containers()
         else:
             tools.install(self.say)
             localstack, wiremock = self.servers()
@@ -231,6 +233,24 @@ class LocalStack:
             "wiremock": f"{self.config.courier_url}/__admin/health",
         }
 
+    def compose_project(self) -> ComposeProject:
+        config = self.config
+        return ComposeProject(
+            localstack_port=config.localstack_port,
+            courier_port=config.courier_port,
+            lambda_concurrency=config.lambda_concurrency,
+            alarm_evaluation_seconds=config.alarm_evaluation_seconds,
+        )
+
+    def _start_containers(self) -> None:
+        """Containers that already answer are used as they are; else docker compose starts them."""
+        if not all(answers(url) for url in self.health_urls().values()):
+            project = self.compose_project()
+            project.check_engine()
+            self.say("starting docker-compose.yml's containers (the first time builds the LocalStack image)")
+            project.up()
+        self._wait_for_containers()
+
     def _wait_for_containers(self) -> None:
         deadline = time.monotonic() + self.config.start_timeout
         waiting = dict(self.health_urls())
@@ -240,7 +260,7 @@ class LocalStack:
                 time.sleep(1.0)
         if waiting:
             names = ", ".join(f"{name} ({url})" for name, url in waiting.items())
-            raise ServerStartError(f"no answer from {names}: start them with 'docker compose up -d --build'")
+            raise ServerStartError(f"no answer from {names} (see 'docker compose logs')")
 
     def _ensure_running(self, server: ServerProcess) -> None:
         """Reuses the running server (waiting for it to answer: it may be starting), else starts it.
@@ -270,9 +290,12 @@ class LocalStack:
     def down(self) -> list[str]:
         """Stops every server this stack started; returns the names of those that were running."""
         if self.config.containers:
-            self.say("the compose stack's containers are docker compose's: 'docker compose down' stops them")
             self.state_file.unlink(missing_ok=True)
-            return []
+            try:
+                return self.compose_project().down()
+            except StackError as error:  # no engine: no container of this project runs
+                self.say(str(error))
+                return []
         stopped = [server.name for server in reversed(self.servers()) if server.stop()]
         if reaped := self._reap(keep=()):
             stopped.append(f"{len(reaped)} function processes")
