@@ -36,24 +36,6 @@ COMPOSE_TIMEOUT_S = 1200  # the first `up` of a machine builds the LocalStack im
 RUN_TIMEOUT_S = 300
 
 
-def docker_answers() -> bool:
-    docker = shutil.which("docker")
-    if docker is None:
-        return False
-    result = subprocess.run([docker, "info"], capture_output=True, timeout=30, check=False)
-    return result.returncode == 0
-
-
-@pytest.fixture(scope="module", autouse=True)
-def docker_engine() -> None:
-    if docker_answers():
-        return
-    reason = "no Docker daemon answers (scripts/test installs and starts one when run as root with apt)"
-    if os.environ.get("CHAINPROBE_CONTAINER_TESTS") == "required":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def compose_env(tmp_path: Path) -> dict[str, str]:
     """A compose project of the test's own (name, free ports, state dir, ledger): never a user's."""
