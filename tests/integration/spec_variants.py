@@ -1,4 +1,4 @@
-"""probes/orders.yaml (or another chain's spec) with one change, written into a test's own directory.
+"""probes/orders.yaml with one change, written into a test's own directory.
 
 Settle windows: every variant has ``settle_seconds: 0`` on the event and the courier (a verdict is final
 as soon as its timeline is complete) unless it is asked to ``settle``. The reference spec's windows
@@ -39,11 +39,10 @@ def spec_variant(
     change: Callable[[Spec], None],
     *,
     settle: bool = False,
-    source: Path = SPEC,
 ) -> Path:
-    """``directory/name``: ``source`` (the reference spec) after ``change`` edited its parsed document in
-    place; without settle windows unless ``settle`` (then with the source's own, or those ``change`` set)."""
-    data: Spec = yaml.safe_load(source.read_text())
+    """``directory/name``: the reference spec after ``change`` edited its parsed document in place; without
+    settle windows unless ``settle`` (then with the spec's own, or those ``change`` set)."""
+    data: Spec = yaml.safe_load(SPEC.read_text())
     if not settle:
         without_settle(data)
     change(data)
