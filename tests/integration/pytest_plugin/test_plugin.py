@@ -211,8 +211,8 @@ def readme_example() -> str:
     return block.removeprefix("```python\n").rstrip().removesuffix("```")
 
 
-def test_the_readme_example_passes(pytester: pytest.Pytester, team_env: Path) -> None:
-    result = run_team_suite(pytester, readme_example())
+def test_the_readme_example_passes(pytester: pytest.Pytester, team_env: Path, quick_spec: Path) -> None:
+    result = run_team_suite(pytester, readme_example(), spec=quick_spec)
 
     result.assert_outcomes(passed=5)
 
