@@ -25,6 +25,7 @@ from chainprobe.stacks.endpoints import StackEndpoints
 from chainprobe.stacks.local.faults import FaultRegistryClient
 from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 from chainprobe.target import Target
+from tests.integration.spec_variants import no_change, spec_variant
 
 CONFIG_TTL_S = 1.1  # the chain's handlers cache the fault config for 1 s
 
@@ -62,6 +63,13 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
         yield RunningStack(stack, endpoints)
     finally:
         stack.down()
+
+
+@pytest.fixture(scope="session")
+def quick_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """probes/orders.yaml with ``settle_seconds: 0`` on the event and the courier: for every test that
+    does not test settling, so no order waits 30 s after its send for a window (``spec_variants``)."""
+    return spec_variant(tmp_path_factory.mktemp("specs"), "orders.yaml", no_change)
 
 
 def fault_order(suite: str, tag: str, chaos: list[str] | None = None) -> dict[str, Any]:

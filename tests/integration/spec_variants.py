@@ -1,4 +1,12 @@
-"""probes/orders.yaml with one change, written into a test's own directory."""
+"""probes/orders.yaml with one change, written into a test's own directory.
+
+Settle windows: every variant has ``settle_seconds: 0`` on the event and the courier (a verdict is final
+as soon as its timeline is complete) unless it is asked to ``settle``. The reference spec's windows
+(10 s and 30 s) would hold every order of every canary for 30 s after its send; only the tests of
+settling itself and of the "must not happen" classes they find (``event_duplicate``,
+``courier_duplicate``, ``courier_unexpected``) need them. ``quick_spec`` (tests/integration/conftest.py)
+is the reference spec so, for tests that use it unchanged.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +17,35 @@ from typing import Any
 
 import yaml
 
-from tests.integration.test_canary import SPEC
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "probes" / "orders.yaml"
 
 Spec = dict[str, Any]
 
 
-def spec_variant(directory: Path, name: str, change: Callable[[Spec], None]) -> Path:
-    """``directory/name``: the reference spec after ``change`` edited its parsed document in place."""
+def no_change(data: Spec) -> None:
+    """Leaves a spec as it is (``spec_variant(..., no_change)``: the spec without settle waits)."""
+
+
+def without_settle(data: Spec) -> None:
+    """``settle_seconds: 0`` on each stage that has a settle window (the event, the courier)."""
+    for stage in ("event", "courier"):
+        if isinstance(data.get(stage), dict):
+            data[stage]["settle_seconds"] = 0
+
+
+def spec_variant(
+    directory: Path,
+    name: str,
+    change: Callable[[Spec], None],
+    *,
+    settle: bool = False,
+) -> Path:
+    """``directory/name``: the reference spec after ``change`` edited its parsed document in place; without
+    settle windows unless ``settle`` (then with the spec's own, or those ``change`` set)."""
     data: Spec = yaml.safe_load(SPEC.read_text())
+    if not settle:
+        without_settle(data)
     change(data)
     path = directory / name
     path.write_text(yaml.safe_dump(data, sort_keys=False))

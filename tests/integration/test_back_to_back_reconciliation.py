@@ -36,16 +36,15 @@ from chainprobe.report.metric_math import MetricMathSummary, ReconciliationSumma
 from chainprobe.spec import load_spec
 from chainprobe.target import Target
 from tests.integration.spec_variants import Spec, spec_variant
-from tests.integration.test_canary import SPEC
 
 COUNT = 9
 EVERY = 3
 BAD = COUNT // EVERY  # orders 0, 3 and 6
 
 
-def canary(target: Target, directory: Path, fault: str) -> dict[str, Any]:
+def canary(target: Target, spec: Path, directory: Path, fault: str) -> dict[str, Any]:
     run_canary(
-        spec_path=SPEC,
+        spec_path=spec,
         count=COUNT,
         rate=3.0,
         report_dir=directory,
@@ -111,10 +110,10 @@ def reread(
 
 
 def test_back_to_back_canaries_each_reconcile_with_their_own_failures(
-    target: Target, ledger_path: Path, tmp_path: Path
+    target: Target, ledger_path: Path, tmp_path: Path, quick_spec: Path
 ) -> None:
-    first = canary(target, tmp_path / "first", "lambda-exception")
-    second = canary(target, tmp_path / "second", "handler-500")  # no pause between them
+    first = canary(target, quick_spec, tmp_path / "first", "lambda-exception")
+    second = canary(target, quick_spec, tmp_path / "second", "handler-500")  # no pause between them
 
     for report in (first, second):
         assert report["orders"]["by_class"] == {"http_5xx": BAD}

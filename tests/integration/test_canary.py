@@ -16,9 +16,9 @@ from chainprobe.pipeline import run_canary
 from chainprobe.target import Target
 from chainprobe.verify.capture import PREFIX
 from tests.integration.conftest import RunningStack
+from tests.integration.spec_variants import ROOT as ROOT
+from tests.integration.spec_variants import SPEC as SPEC
 
-ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT / "probes" / "orders.yaml"
 CHAINPROBE = [str(Path(sys.executable).parent / "chainprobe")]
 
 
@@ -29,10 +29,10 @@ def chainprobe(env: dict[str, str], *args: str, timeout: float = 300) -> subproc
 
 
 def test_with_no_fault_every_order_is_good_and_reported(
-    target: Target, ledger_path: Path, tmp_path: Path
+    target: Target, ledger_path: Path, tmp_path: Path, quick_spec: Path
 ) -> None:
     outcome = run_canary(
-        spec_path=SPEC, count=8, rate=4.0, report_dir=tmp_path / "reports", say=print, target=target
+        spec_path=quick_spec, count=8, rate=4.0, report_dir=tmp_path / "reports", say=print, target=target
     )
 
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
@@ -46,6 +46,12 @@ def test_with_no_fault_every_order_is_good_and_reported(
     assert availability is not None and availability.met
     assert (tmp_path / "reports" / "junit.xml").read_text().count("<testcase") >= 4
     assert "SLO met" in (tmp_path / "reports" / "summary.md").read_text()
+    # No settle wait (quick_spec): the tests of settling are test_settle.py's.
+    assert report["settle"] == {
+        "windows_s": {"event": 0, "courier": 0},
+        "waited": 0,
+        "wait_s": {"median": None, "max": None},
+    }
     with Ledger(ledger_path) as ledger:
         orders = ledger.orders(report["run_id"])
     assert all(o.chain_verdict is Verdict.GOOD and o.delivery_verdict is Verdict.GOOD for o in orders)
@@ -53,11 +59,21 @@ def test_with_no_fault_every_order_is_good_and_reported(
 
 
 def test_two_harnesses_with_their_own_ledgers_each_get_all_their_events(
-    cli_env: dict[str, str], tmp_path: Path
+    cli_env: dict[str, str], tmp_path: Path, quick_spec: Path
 ) -> None:
     """A scheduled canary and a laptop's run against one chain at once share the capture queue: each
     releases the other's events instead of consuming them, so neither sees an event go missing."""
-    canary = [*CHAINPROBE, "canary", "--spec", str(SPEC), "--count", "12", "--rate", "3", "--no-metric-math"]
+    canary = [
+        *CHAINPROBE,
+        "canary",
+        "--spec",
+        str(quick_spec),
+        "--count",
+        "12",
+        "--rate",
+        "3",
+        "--no-metric-math",
+    ]
     runs = {}
     for name in ("ci", "laptop"):
         env = cli_env | {"CHAINPROBE_LEDGER": str(tmp_path / f"{name}.sqlite")}
@@ -90,10 +106,10 @@ def planned_orders(ledger_path: Path) -> tuple[str | None, int]:
 
 
 def test_a_killed_canary_is_finished_by_verify_with_nothing_lost(
-    cli_env: dict[str, str], ledger_path: Path
+    cli_env: dict[str, str], ledger_path: Path, quick_spec: Path
 ) -> None:
     process = subprocess.Popen(
-        [*CHAINPROBE, "canary", "--spec", str(SPEC), "--count", "40", "--rate", "4"],
+        [*CHAINPROBE, "canary", "--spec", str(quick_spec), "--count", "40", "--rate", "4"],
         env=cli_env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -125,10 +141,10 @@ def test_a_killed_canary_is_finished_by_verify_with_nothing_lost(
 
 
 def test_cleanup_removes_every_capture_rule_and_queue(
-    cli_env: dict[str, str], local_stack: RunningStack
+    cli_env: dict[str, str], local_stack: RunningStack, quick_spec: Path
 ) -> None:
     ran = chainprobe(
-        cli_env, "canary", "--spec", str(SPEC), "--count", "2", "--rate", "4", "--no-metric-math"
+        cli_env, "canary", "--spec", str(quick_spec), "--count", "2", "--rate", "4", "--no-metric-math"
     )
     # 0 or 1: a cold start may breach the latency objective of two orders; cleanup is what is tested here.
     assert ran.returncode in (0, 1) and "Traceback" not in ran.stderr, ran.stderr

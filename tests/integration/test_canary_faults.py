@@ -21,7 +21,6 @@ from chainprobe.measure.fault_log import FaultCheck
 from chainprobe.pipeline import run_canary
 from chainprobe.stacks.local.faults import FaultRegistryClient
 from chainprobe.target import Target
-from tests.integration.test_canary import SPEC
 
 COUNT = 6
 EVERY = 3
@@ -37,11 +36,13 @@ COURIER_FAULTS = ("courier-5xx", "courier-429", "courier-reset", "courier-slow")
 DELIVERY_DEADLINE_S = 30  # probes/orders.yaml: slo.delivery.deadline_seconds
 
 
-def canary_orders(target: Target, ledger_path: Path, fault: str, rate: float = 3.0) -> list[OrderRecord]:
+def canary_orders(
+    target: Target, ledger_path: Path, spec: Path, fault: str, rate: float = 3.0
+) -> list[OrderRecord]:
     registry = FaultRegistryClient.for_endpoint(str(target.endpoints["aws_endpoint_url"]))
     started = time.time()
     outcome = run_canary(
-        spec_path=SPEC,
+        spec_path=spec,
         count=COUNT,
         rate=rate,
         report_dir=None,
@@ -69,9 +70,10 @@ def canary_orders(target: Target, ledger_path: Path, fault: str, rate: float = 3
 def test_a_chain_fault_makes_exactly_the_marked_orders_bad(
     target: Target,
     ledger_path: Path,
+    quick_spec: Path,
     fault: str,
 ) -> None:
-    orders = canary_orders(target, ledger_path, fault)
+    orders = canary_orders(target, ledger_path, quick_spec, fault)
 
     bad = {o.seq: o.chain_failure for o in orders if o.chain_verdict is Verdict.BAD}
     assert bad == dict.fromkeys(MARKED, CHAIN_FAULTS[fault])
@@ -79,9 +81,11 @@ def test_a_chain_fault_makes_exactly_the_marked_orders_bad(
     assert all(o.delivery_verdict is Verdict.GOOD for o in orders if o.seq not in MARKED)
 
 
-def test_handler_latency_slows_exactly_the_marked_orders(target: Target, ledger_path: Path) -> None:
+def test_handler_latency_slows_exactly_the_marked_orders(
+    target: Target, ledger_path: Path, quick_spec: Path
+) -> None:
     # Slow enough that no order waits behind a sleeping one (one warm environment serves them all).
-    orders = canary_orders(target, ledger_path, "handler-latency", rate=0.5)
+    orders = canary_orders(target, ledger_path, quick_spec, "handler-latency", rate=0.5)
 
     assert all(o.chain_verdict is Verdict.GOOD for o in orders)
     slow = {o.seq for o in orders if (o.api_latency_ms or 0) >= 1500}
@@ -104,9 +108,10 @@ def first_courier_calls(courier_url: str) -> dict[str, float]:
 def test_a_courier_fault_fails_exactly_the_marked_deliveries(
     target: Target,
     ledger_path: Path,
+    quick_spec: Path,
     fault: str,
 ) -> None:
-    orders = canary_orders(target, ledger_path, fault)
+    orders = canary_orders(target, ledger_path, quick_spec, fault)
 
     assert all(o.chain_verdict is Verdict.GOOD for o in orders)
     # A slow courier holds up the orders batched behind a marked one (records of a batch are delivered one

@@ -24,7 +24,6 @@ from chainprobe.stacks.reference_chain import STACK_NAME, ChainStack, artifact_b
 from tests.integration.conftest import RunningStack, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT / "probes" / "orders.yaml"
 CHAINPROBE = [str(Path(sys.executable).parent / "chainprobe")]
 
 
@@ -69,7 +68,7 @@ def buckets(account: RunningStack) -> list[str]:
 
 
 def test_deploy_puts_the_chain_in_an_empty_account_and_a_canary_finds_it_by_the_printed_variables(
-    account: RunningStack, tmp_path: Path
+    account: RunningStack, tmp_path: Path, quick_spec: Path
 ) -> None:
     env = account_env(account, tmp_path)
     assert ChainStack(account.clients).status() is None
@@ -103,7 +102,7 @@ def test_deploy_puts_the_chain_in_an_empty_account_and_a_canary_finds_it_by_the_
         env | variables,
         "canary",
         "--spec",
-        str(SPEC),
+        str(quick_spec),
         "--count",
         "4",
         "--rate",

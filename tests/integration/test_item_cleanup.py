@@ -36,11 +36,11 @@ def order_ids_in_table(running: RunningStack, wanted: set[str]) -> set[str]:
 
 
 def test_delete_leaves_no_item_of_the_run_even_of_orders_answered_5xx_after_the_write(
-    local_stack: RunningStack, target: Target, ledger_path: Path, tmp_path: Path
+    local_stack: RunningStack, target: Target, ledger_path: Path, tmp_path: Path, quick_spec: Path
 ) -> None:
     # In strict publish mode events-entry-failure writes the item, then answers 502.
     outcome = run_canary(
-        spec_path=SPEC,
+        spec_path=quick_spec,
         count=6,
         rate=3.0,
         report_dir=tmp_path,

@@ -28,7 +28,6 @@ from chainprobe.ledger.store import Ledger
 from tests.integration.conftest import RunningStack
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT / "probes" / "orders.yaml"
 CHAINPROBE = [str(Path(sys.executable).parent / "chainprobe")]
 ARRIVAL_RAMP = load_shapes(environ={}).get("arrival-ramp")
 WORKERS = ("--workers", "2", "--no-metric-math")
@@ -53,9 +52,11 @@ def settled_stack(local_stack: RunningStack) -> Iterator[None]:
         time.sleep(0.5)
 
 
-def load(env: dict[str, str], *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def load(
+    env: dict[str, str], spec: Path, *args: str, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CHAINPROBE, "load", "--spec", str(SPEC), *args],
+        [*CHAINPROBE, "load", "--spec", str(spec), *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -84,12 +85,13 @@ def reports(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def test_an_arrival_ramp_sends_every_planned_order_and_accounts_for_each(
-    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path
+    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path, quick_spec: Path
 ) -> None:
     shape = ARRIVAL_RAMP.scaled(0.25)  # 30 s, 165 orders, 1 -> 10/s
 
     ran = load(
         cli_env,
+        quick_spec,
         *("--shape", "arrival-ramp", "--time-scale", "0.25", "--report-dir", str(tmp_path / "reports")),
         *("--metric-math-wait", "10"),
     )
@@ -119,13 +121,14 @@ def test_an_arrival_ramp_sends_every_planned_order_and_accounts_for_each(
 
 
 def test_a_load_cut_short_by_max_seconds_is_incomplete(
-    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path
+    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path, quick_spec: Path
 ) -> None:
     """``--max-seconds`` before the shape's end: the orders that left are judged and reported, but the run
     did not send what its shape planned, so it is never graded as complete."""
     shape = ARRIVAL_RAMP.scaled(0.1)  # 12 s, 66 orders
     ran = load(
         cli_env,
+        quick_spec,
         *("--shape", "arrival-ramp", "--time-scale", "0.1", "--max-seconds", "8", "--no-metric-math"),
         *("--report-dir", str(tmp_path / "reports")),
     )
@@ -145,11 +148,14 @@ def test_a_load_cut_short_by_max_seconds_is_incomplete(
     assert load_report["achieved"]["sent"] == counts["sent"]
 
 
-def test_two_workers_share_the_arrivals(cli_env: dict[str, str], ledger_path: Path, tmp_path: Path) -> None:
+def test_two_workers_share_the_arrivals(
+    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path, quick_spec: Path
+) -> None:
     shape = ARRIVAL_RAMP.scaled(0.1)  # 12 s, 66 orders
 
     ran = load(
         cli_env,
+        quick_spec,
         *("--shape", "arrival-ramp", "--time-scale", "0.1", "--workers", "2", "--no-metric-math"),
         *("--report-dir", str(tmp_path / "reports")),
     )
@@ -186,13 +192,15 @@ def wait_for_orders(ledger_path: Path, at_least: int, deadline: float) -> tuple[
     return run_id, planned
 
 
-def test_a_worker_killed_mid_run_loses_no_order(cli_env: dict[str, str], ledger_path: Path) -> None:
+def test_a_worker_killed_mid_run_loses_no_order(
+    cli_env: dict[str, str], ledger_path: Path, quick_spec: Path
+) -> None:
     process = subprocess.Popen(
         [
             *CHAINPROBE,
             "load",
             "--spec",
-            str(SPEC),
+            str(quick_spec),
             "--shape",
             "arrival-ramp",
             "--time-scale",

@@ -30,7 +30,7 @@ from chainprobe.ledger.store import Ledger
 from chainprobe.stacks.local.stack import LocalStack, LocalStackConfig
 from tests.integration.conftest import RunningStack, free_port
 from tests.integration.spec_variants import Spec, spec_variant
-from tests.integration.test_canary import CHAINPROBE, ROOT, SPEC, chainprobe
+from tests.integration.test_canary import CHAINPROBE, ROOT, chainprobe
 
 WAIT_S = 240.0  # the longest any condition may take on a loaded machine before the test fails
 
@@ -127,11 +127,11 @@ def assert_finished_by_verify(env: dict[str, str], run_id: str, ledger_path: Pat
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_stops_the_sending_writes_a_partial_report_and_exits_130(
-    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path, stop_signal: signal.Signals
+    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path, quick_spec: Path, stop_signal: signal.Signals
 ) -> None:
     reason = f"interrupted ({stop_signal.name})"
     reports = tmp_path / "reports"
-    process = canary(cli_env, SPEC, count=40, rate=2, reports=reports)
+    process = canary(cli_env, quick_spec, count=40, rate=2, reports=reports)
     lines = StderrLines(process)
     run_id = wait_for_sent(ledger_path, process, 4)
     sent_at_signal = sent_orders(ledger_path)[1]
@@ -163,9 +163,9 @@ def test_ctrl_c_stops_the_sending_writes_a_partial_report_and_exits_130(
 
 
 def test_a_second_ctrl_c_ends_the_process_at_once_and_verify_finishes_the_run(
-    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path
+    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path, quick_spec: Path
 ) -> None:
-    process = canary(cli_env, SPEC, count=40, rate=2, reports=tmp_path / "reports")
+    process = canary(cli_env, quick_spec, count=40, rate=2, reports=tmp_path / "reports")
     stderr = StderrLines(process)
     run_id = wait_for_sent(ledger_path, process, 4)
 
@@ -187,10 +187,10 @@ def test_a_second_ctrl_c_ends_the_process_at_once_and_verify_finishes_the_run(
 
 
 def test_a_ledger_locked_mid_run_stops_the_sender_and_the_run_ends_incomplete_with_exit_2(
-    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path
+    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path, quick_spec: Path
 ) -> None:
     reports = tmp_path / "reports"
-    process = canary(cli_env, SPEC, count=30, rate=2, reports=reports)
+    process = canary(cli_env, quick_spec, count=30, rate=2, reports=reports)
     run_id = wait_for_sent(ledger_path, process, 5)
 
     lock = sqlite3.connect(ledger_path, isolation_level=None, timeout=30)
@@ -333,12 +333,12 @@ def own_stack_env(stack: LocalStack, ledger_path: Path) -> dict[str, str]:
 
 
 def test_localstack_stopped_mid_run_ends_it_with_exit_3_and_a_report(
-    own_stack: LocalStack, tmp_path: Path
+    own_stack: LocalStack, tmp_path: Path, quick_spec: Path
 ) -> None:
     ledger_path = tmp_path / "ledger.sqlite"
     env = own_stack_env(own_stack, ledger_path)
     reports = tmp_path / "reports"
-    process = canary(env, SPEC, count=40, rate=2, reports=reports)
+    process = canary(env, quick_spec, count=40, rate=2, reports=reports)
     wait_for_sent(ledger_path, process, 6)
     localstack, _ = own_stack.servers()
     pid = localstack.pid()
@@ -366,7 +366,7 @@ def test_localstack_stopped_mid_run_ends_it_with_exit_3_and_a_report(
 
 
 def test_localstack_frozen_mid_run_ends_it_with_exit_3_within_a_bound(
-    own_stack: LocalStack, tmp_path: Path
+    own_stack: LocalStack, tmp_path: Path, quick_spec: Path
 ) -> None:
     """A LocalStack that accepts connections but never answers (SIGSTOP): the verifier's calls give up
     in seconds, so the run ends, judged and reported, well within WAIT_S (boto's own bounds, 30 s x 6
@@ -374,7 +374,7 @@ def test_localstack_frozen_mid_run_ends_it_with_exit_3_within_a_bound(
     ledger_path = tmp_path / "ledger.sqlite"
     env = own_stack_env(own_stack, ledger_path)
     reports = tmp_path / "reports"
-    process = canary(env, SPEC, count=40, rate=2, reports=reports)
+    process = canary(env, quick_spec, count=40, rate=2, reports=reports)
     wait_for_sent(ledger_path, process, 6)
     localstack, _ = own_stack.servers()
     pid = localstack.pid()
@@ -396,9 +396,12 @@ def test_localstack_frozen_mid_run_ends_it_with_exit_3_within_a_bound(
     assert counts["sent"] == counts["good"] + counts["bad"] + counts["pending"]
 
 
-def test_ctrl_c_stops_a_load_run_too(cli_env: dict[str, str], ledger_path: Path, tmp_path: Path) -> None:
+def test_ctrl_c_stops_a_load_run_too(
+    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path, quick_spec: Path
+) -> None:
     reports = tmp_path / "reports"
-    args = f"load --spec {SPEC} --shape arrival-ramp --time-scale 0.5 --no-metric-math --report-dir {reports}"
+    args = f"load --spec {quick_spec} --shape arrival-ramp --time-scale 0.5 --no-metric-math"
+    args += f" --report-dir {reports}"
     process = subprocess.Popen(
         [*CHAINPROBE, *args.split()],
         env=cli_env,

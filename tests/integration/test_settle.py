@@ -106,7 +106,7 @@ def inject_violations(target: Target, ledger_path: Path) -> None:
 def test_violations_inside_the_settle_window_turn_verdicts_bad(
     target: Target, cli_env: dict[str, str], ledger_path: Path, tmp_path: Path
 ) -> None:
-    spec_path = spec_variant(tmp_path, "orders-settle.yaml", windows)
+    spec_path = spec_variant(tmp_path, "orders-settle.yaml", windows, settle=True)
     reports = tmp_path / "reports"
     options = [
         "--count",

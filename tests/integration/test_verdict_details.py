@@ -16,7 +16,8 @@ def test_an_unexpected_2xx_says_what_the_body_said(target: Target, ledger_path: 
     def expect_202(data: Spec) -> None:
         data["api"]["expected_status"] = [202]  # the reference chain answers 201 CREATED
 
-    spec = spec_variant(tmp_path, "orders-202.yaml", expect_202)
+    # The real settle windows: the courier call for the rejected order comes after its API answer.
+    spec = spec_variant(tmp_path, "orders-202.yaml", expect_202, settle=True)
     outcome = run_canary(
         spec_path=spec, count=2, rate=2.0, report_dir=tmp_path, say=print, target=target, metric_math=False
     )

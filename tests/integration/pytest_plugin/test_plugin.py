@@ -40,13 +40,15 @@ def team_env(local_stack: RunningStack, tmp_path: Path, monkeypatch: pytest.Monk
     return ledger
 
 
-def run_team_suite(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
+def run_team_suite(pytester: pytest.Pytester, source: str, *args: str, spec: Path = SPEC) -> pytest.RunResult:
+    """The team's pytest on ``source``; ``spec``: the reference spec, or ``quick_spec`` for a suite that
+    waits for verdicts (no settle window holds them)."""
     pytester.makepyfile(test_team=source)
-    return pytester.runpytest_subprocess(f"--chainprobe-spec={SPEC}", *args, timeout=TIMEOUT_S)
+    return pytester.runpytest_subprocess(f"--chainprobe-spec={spec}", *args, timeout=TIMEOUT_S)
 
 
 def test_a_good_order_passes_with_every_stage_on_its_timeline_and_its_reports_attached(
-    pytester: pytest.Pytester, team_env: Path, local_stack: RunningStack, tmp_path: Path
+    pytester: pytest.Pytester, team_env: Path, local_stack: RunningStack, tmp_path: Path, quick_spec: Path
 ) -> None:
     reports = tmp_path / "probe-reports"
     result = run_team_suite(
@@ -65,6 +67,7 @@ def test_a_good_order_passes_with_every_stage_on_its_timeline_and_its_reports_at
         f"--chainprobe-report-dir={reports}",
         f"--junitxml={tmp_path / 'junit.xml'}",
         "-s",
+        spec=quick_spec,
     )
 
     result.assert_outcomes(passed=1)
@@ -81,7 +84,7 @@ def test_a_good_order_passes_with_every_stage_on_its_timeline_and_its_reports_at
 
 
 def test_a_marked_fault_fails_the_test_with_the_stage_class_and_details(
-    pytester: pytest.Pytester, team_env: Path
+    pytester: pytest.Pytester, team_env: Path, quick_spec: Path
 ) -> None:
     result = run_team_suite(
         pytester,
@@ -92,6 +95,7 @@ def test_a_marked_fault_fails_the_test_with_the_stage_class_and_details(
         def test_an_order_is_good(probe):
             probe.order().assert_good()
         """,
+        spec=quick_spec,
     )
 
     result.assert_outcomes(failed=1)
@@ -105,7 +109,7 @@ def test_a_marked_fault_fails_the_test_with_the_stage_class_and_details(
 
 
 def test_a_fault_set_by_a_test_is_cleared_after_it(
-    pytester: pytest.Pytester, team_env: Path, local_stack: RunningStack
+    pytester: pytest.Pytester, team_env: Path, local_stack: RunningStack, quick_spec: Path
 ) -> None:
     result = run_team_suite(
         pytester,
@@ -119,6 +123,7 @@ def test_a_fault_set_by_a_test_is_cleared_after_it(
             assert chainprobe_faults.active() == {}
             probe.order().assert_good()
         """,
+        spec=quick_spec,
     )
 
     result.assert_outcomes(passed=2)
@@ -126,7 +131,11 @@ def test_a_fault_set_by_a_test_is_cleared_after_it(
 
 
 def test_a_target_named_by_the_environment_runs_a_canary(
-    pytester: pytest.Pytester, team_env: Path, local_stack: RunningStack, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    team_env: Path,
+    local_stack: RunningStack,
+    monkeypatch: pytest.MonkeyPatch,
+    quick_spec: Path,
 ) -> None:
     endpoints = local_stack.endpoints
     monkeypatch.setenv("CHAINPROBE_API_URL", endpoints.api_url)
@@ -146,13 +155,18 @@ def test_a_target_named_by_the_environment_runs_a_canary(
             assert [order.chain_verdict.value for order in report.orders] == ["good"] * 3
             assert report.complete
         """,
+        spec=quick_spec,
     )
 
     result.assert_outcomes(passed=1)
 
 
 def test_a_local_stack_that_is_not_running_is_started_and_stopped_with_the_session(
-    pytester: pytest.Pytester, team_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    team_env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    quick_spec: Path,
 ) -> None:
     config = LocalStackConfig(
         localstack_port=free_port(), courier_port=free_port(), state_dir=tmp_path / "team-stack"
@@ -169,6 +183,7 @@ def test_a_local_stack_that_is_not_running_is_started_and_stopped_with_the_sessi
                 assert (chainprobe_stack.kind, chainprobe_stack.started) == ("local", True)
                 probe.order().assert_good()
             """,
+            spec=quick_spec,
         )
 
         result.assert_outcomes(passed=1)
@@ -186,8 +201,8 @@ def readme_example() -> str:
     return block.removeprefix("```python\n").rstrip().removesuffix("```")
 
 
-def test_the_readme_example_passes(pytester: pytest.Pytester, team_env: Path) -> None:
-    result = run_team_suite(pytester, readme_example())
+def test_the_readme_example_passes(pytester: pytest.Pytester, team_env: Path, quick_spec: Path) -> None:
+    result = run_team_suite(pytester, readme_example(), spec=quick_spec)
 
     result.assert_outcomes(passed=5)
 
@@ -233,7 +248,9 @@ def test_an_unreachable_target_fails_the_probe_in_one_line(
     assert "Traceback" not in result.stdout.str() and "During handling" not in result.stdout.str()
 
 
-def test_ctrl_c_concludes_the_run_then_stops_the_session(pytester: pytest.Pytester, team_env: Path) -> None:
+def test_ctrl_c_concludes_the_run_then_stops_the_session(
+    pytester: pytest.Pytester, team_env: Path, quick_spec: Path
+) -> None:
     """Its order is marked ``courier-5xx``, so its verification waits for the courier's deadline: Ctrl-C
     comes while it does. The run ends as the run lifecycle ends a stopped run (the order that left is
     judged within its deadlines, the run recorded as ended), then pytest stops as on any Ctrl-C."""
@@ -249,7 +266,15 @@ def test_ctrl_c_concludes_the_run_then_stops_the_session(pytester: pytest.Pytest
             pass
         """
     )
-    command = [sys.executable, "-m", "pytest", "-s", "-p", "no:cacheprovider", f"--chainprobe-spec={SPEC}"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-s",
+        "-p",
+        "no:cacheprovider",
+        f"--chainprobe-spec={quick_spec}",
+    ]
     with subprocess.Popen(
         command,
         cwd=pytester.path,
