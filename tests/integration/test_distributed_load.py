@@ -118,14 +118,18 @@ def ledger_rows(path: Path) -> int:
 
 
 def test_workers_in_other_namespaces_report_every_order_to_the_master_and_a_killed_one_loses_none(
-    namespaces: tuple[str, str, str], forwarded: None, cli_env: dict[str, str], tmp_path: Path
+    namespaces: tuple[str, str, str],
+    forwarded: None,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+    quick_spec: Path,
 ) -> None:
     master_ns, worker1_ns, worker2_ns = namespaces
     master_dir, dirs = tmp_path / "master", (tmp_path / "worker-1", tmp_path / "worker-2")
     for folder in (master_dir, *dirs):
         folder.mkdir()
-    shutil.copy(ROOT / "probes" / "orders.yaml", master_dir / "orders.yaml")
-    shutil.copy(ROOT / "probes" / "orders.yaml", dirs[1] / "my-orders.yaml")  # worker 2: --spec, its own
+    shutil.copy(quick_spec, master_dir / "orders.yaml")
+    shutil.copy(quick_spec, dirs[1] / "my-orders.yaml")  # worker 2: --spec, its own
     ledger = master_dir / "ledger.sqlite"
     master_env = {**cli_env, "CHAINPROBE_LEDGER": str(ledger), "HOME": str(master_dir)}
     worker_envs = [
