@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
 from botocore.exceptions import ClientError, NoCredentialsError
 
 from chainprobe.spec.http_url import check_http_url
@@ -29,6 +28,7 @@ from chainprobe.spec.sample import SampleOrder, render_sample
 from chainprobe.spec.template import Scalar
 from chainprobe.spec.variables import ENV_PREFIX, endpoint_variables
 from chainprobe.stacks.clients import AwsClients
+from chainprobe.stacks.courier_admin import CourierAdmin, CourierAdminError
 from chainprobe.stacks.exceptions import StackError
 from chainprobe.stacks.local.stack import LocalStack
 
@@ -121,12 +121,8 @@ def _require(target: Target, service: str, operation: str, *, missing: str, **pa
 
 def check_courier_journal(admin_url: str, timeout: float = 5.0) -> None:
     """The courier stub's request journal answers as WireMock's does; else TargetError naming the URL."""
-    journal = f"{admin_url.rstrip('/')}/__admin/requests"
+    admin = CourierAdmin(admin_url, timeout=timeout)
     try:
-        response = httpx.get(journal, params={"limit": 1}, timeout=timeout)
-        answered = response.status_code == 200 and isinstance(response.json().get("requests"), list)
-        reason = f"it answered {response.status_code}"
-    except (httpx.HTTPError, ValueError, AttributeError) as e:
-        answered, reason = False, str(e) or type(e).__name__
-    if not answered:
-        raise TargetError(f"cannot read the courier journal at {journal} ({reason})")
+        admin.check_journal()
+    except CourierAdminError as e:
+        raise TargetError(f"cannot read the courier journal at {admin.journal_url} ({e.reason})") from e

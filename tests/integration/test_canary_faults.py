@@ -11,7 +11,6 @@ import json
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from chainprobe.drive.canary import FaultPlan
@@ -19,6 +18,7 @@ from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
 from chainprobe.ledger.store import Ledger
 from chainprobe.measure.fault_log import FaultCheck
 from chainprobe.pipeline import run_canary
+from chainprobe.stacks.courier_admin import CourierAdmin
 from chainprobe.stacks.local.faults import FaultRegistryClient
 from chainprobe.target import Target
 
@@ -93,12 +93,13 @@ def test_handler_latency_slows_exactly_the_marked_orders(
 
 
 def first_courier_calls(courier_url: str) -> dict[str, float]:
-    """When the courier stub first saw each order, read straight from its journal (not via the harness)."""
-    events = httpx.get(f"{courier_url}/__admin/requests", timeout=10).json()["requests"]
+    """When the courier stub first saw each order, read straight from its journal with the wiremock client
+    (not via the harness's own journal reader)."""
     first: dict[str, float] = {}
-    for event in events:
-        order_id = json.loads(event["request"]["body"] or "{}").get("orderId")
-        at = event["request"]["loggedDate"] / 1000
+    for entry in CourierAdmin(courier_url, timeout=10.0).received():
+        assert entry.request is not None and entry.request.logged_date is not None
+        order_id = json.loads(entry.request.body or "{}").get("orderId")
+        at = entry.request.logged_date / 1000
         if order_id and (order_id not in first or at < first[order_id]):
             first[order_id] = at
     return first

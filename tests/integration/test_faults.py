@@ -149,7 +149,10 @@ class CourierCall:
 
 
 def courier_calls(running: RunningStack, order_ids: Iterable[str]) -> dict[str, list[CourierCall]]:
-    """The courier's journal for these orders: order id -> its POST /deliveries, oldest first."""
+    """The courier's journal for these orders: order id -> its POST /deliveries, oldest first.
+
+    Read with httpx, not the wiremock client (stacks/courier_admin.py): its journal model drops each
+    entry's ``response`` and ``stubMapping``, which say what the stub answered and which stub did."""
     ids = set(order_ids)
     answer = httpx.get(f"{running.endpoints.courier_url}/__admin/requests", timeout=10.0)
     answer.raise_for_status()

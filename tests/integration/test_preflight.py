@@ -141,6 +141,7 @@ def test_an_unreachable_courier_journal_is_exit_3_naming_its_url(
     line = refused(chainprobe(env, "canary", "--spec", str(SPEC), "--count", "1"), 3)
 
     assert "cannot read the courier journal at http://127.0.0.1:9/__admin/requests" in line
+    assert line.endswith("Connection refused)") and "HTTPConnectionPool" not in line  # the cause, unwrapped
     assert runs_recorded(ledger_path) == 0
 
 

@@ -4,6 +4,10 @@ One journal query per verification pass (``GET /__admin/requests?since=…``) re
 served since the cursor; calls are matched to orders by the order id in their JSON body. A call
 carries what the stub answered, so retries show up as several calls for one order, the successful one
 deciding the delivery.
+
+The journal is read here with httpx, not with the ``wiremock`` client (``stacks/courier_admin.py``): that
+client's journal model keeps only an entry's ``request`` and ``responseDefinition``, and drops the
+``response`` (what the stub really answered), the ``timing`` and the fault this verifier judges by.
 """
 
 from __future__ import annotations

@@ -8,19 +8,17 @@ import uuid
 import httpx
 
 from chainprobe.stacks.clients import AwsClients
+from chainprobe.stacks.courier_admin import CourierAdmin
 from chainprobe.stacks.endpoints import StackEndpoints
 from chainprobe.stacks.exceptions import SmokeOrderError
 
 
 def courier_saw(courier_url: str, order_id: str) -> bool:
-    query = {
-        "method": "POST",
-        "url": "/deliveries",
-        "bodyPatterns": [{"matchesJsonPath": f"$[?(@.orderId == '{order_id}')]"}],
-    }
-    response = httpx.post(f"{courier_url}/__admin/requests/find", json=query, timeout=5.0)
-    response.raise_for_status()
-    return bool(response.json().get("requests"))
+    """Whether the courier stub's journal holds a ``POST /deliveries`` for ``order_id`` (CourierAdminError
+    when its admin API does not answer within 5 s)."""
+    admin = CourierAdmin(courier_url, timeout=5.0)
+    found = admin.find(method="POST", url="/deliveries", json_path=f"$[?(@.orderId == '{order_id}')]")
+    return bool(found)
 
 
 def send_smoke_order(endpoints: StackEndpoints, clients: AwsClients, *, timeout: float) -> str:

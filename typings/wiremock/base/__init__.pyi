@@ -1,0 +1,1 @@
+from wiremock.base.base_resource import RestClient as RestClient
