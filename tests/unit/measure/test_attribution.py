@@ -369,3 +369,38 @@ def test_each_class_row_credits_its_orders_with_what_they_moved(failure: Failure
     assert (item.failure, item.black_box, item.metric_math, item.explained) == (failure, 2, credited, True)
     assert item.reason.startswith(reason)
     assert rec.unexplained_failures == 0 and rec.other_failures == 0
+
+
+def test_the_runs_failures_add_up_over_segments_and_count_the_unexplained() -> None:
+    """MINE's 2 5xx in minute 0 and 1 more in minute 2: credited 3; alone, a 5XXError too many is its own."""
+    later = orders("mine", at(2, 10), 3, bad=(1,))
+    series = counted(totalRequests={0: 6, 2: 3}, apiFailures={0: 3, 2: 1})
+    result = attributed([*MINE, *later], (), series)
+    assert result.credited == {HTTP_5XX: {"apiFailures": 3, "lambdaFailures": 0}}
+    assert result.unexplained_failures == 1 and result.own_failures("apiFailures") == 4  # 3 credited + 1
+
+
+def test_another_runs_unanswered_request_leaves_a_lambda_error_undetermined() -> None:
+    """The other run's timed-out request may or may not have been counted (``other_maybe``): it could
+    have raised the Lambda error the run's two 5xx also may have, so that error is nobody's for sure."""
+    (timeout,) = orders("prev", at(0, 1), 1)
+    timed_out = replace(
+        timeout,
+        api_at=None,
+        api_status=None,
+        chain_verdict=Verdict.BAD,
+        chain_failure=FailureClass.API_TIMEOUT,
+    )
+    result = attributed(
+        MINE, [timed_out], counted(totalRequests={0: 6}, apiFailures={0: 2}, lambdaFailures={0: 1})
+    )
+    assert shares(result) == [(0, 6, 0, {"apiFailures": (2, 0, 0, 0), "lambdaFailures": (0, 0, 1, 0)})]
+    assert result.segments[0].segment.other_maybe == 1
+
+
+def test_counts_are_rounded_to_whole_requests_and_a_shortfall_is_no_negative_other() -> None:
+    result = attributed(MINE, (), counted(totalRequests={0: 5.9999999}, apiFailures={0: 1.9999999}))
+    assert shares(result) == [(0, 6, 0, {"apiFailures": (2, 0, 0, 0)})]
+    short = attributed(MINE, (), counted(totalRequests={0: 4}, apiFailures={0: 2}))
+    assert short.segments[0].other_requests == 0 and short.other_requests == 0
+    assert short.shortfall is not None
