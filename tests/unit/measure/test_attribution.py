@@ -404,3 +404,55 @@ def test_counts_are_rounded_to_whole_requests_and_a_shortfall_is_no_negative_oth
     short = attributed(MINE, (), counted(totalRequests={0: 4}, apiFailures={0: 2}))
     assert short.segments[0].other_requests == 0 and short.other_requests == 0
     assert short.shortfall is not None
+
+
+def timed_out(run: str, sent: float) -> OrderRecord:
+    """An order the API never answered (``api_timeout``): the gateway may or may not have counted it."""
+    (order,) = orders(run, sent, 1)
+    return replace(
+        order, api_at=None, api_status=None, chain_verdict=Verdict.BAD, chain_failure=FailureClass.API_TIMEOUT
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "own", "known", "series", "minute_2"),
+    [
+        (
+            "requests counted, none the run's: a 5XXError beyond the other run's 5xx is still the others'",
+            (),
+            NEXT,
+            counted(totalRequests={0: 6, 2: 3}, apiFailures={0: 2, 2: 2}),
+            (2, 0, 3, {"apiFailures": (0, 2, 0, 0)}),
+        ),
+        (
+            "no request counted, but the other run's 5xx may have raised the Lambda errors",
+            (),
+            NEXT,
+            counted(totalRequests={0: 6}, apiFailures={0: 2}, lambdaFailures={2: 2}),
+            (2, 0, 0, {"lambdaFailures": (0, 2, 0, 0)}),
+        ),
+        (
+            "no request counted, but another run's unanswered request may have been",
+            (),
+            [timed_out("next", at(2, 10))],
+            counted(totalRequests={0: 6}, apiFailures={0: 2}, lambdaFailures={2: 1}),
+            (2, 0, 0, {"lambdaFailures": (0, 1, 0, 0)}),
+        ),
+        (
+            "only the run's unanswered request: its segment is the run's, the Lambda error its own",
+            [timed_out("mine", at(2, 10))],
+            (),
+            counted(totalRequests={0: 6, 2: 1}, apiFailures={0: 2}, lambdaFailures={2: 1}),
+            (2, 0, 1, {"lambdaFailures": (1, 0, 0, 0)}),
+        ),
+    ],
+)
+def test_a_segment_without_the_runs_answered_requests(
+    case: str,
+    own: Sequence[OrderRecord],
+    known: Sequence[OrderRecord],
+    series: Mapping[str, Series],
+    minute_2: Any,
+) -> None:
+    result = attributed([*MINE, *own], known, series)
+    assert shares(result) == [(0, 6, 0, {"apiFailures": (2, 0, 0, 0)}), minute_2], case
