@@ -456,3 +456,35 @@ def test_a_segment_without_the_runs_answered_requests(
 ) -> None:
     result = attributed([*MINE, *own], known, series)
     assert shares(result) == [(0, 6, 0, {"apiFailures": (2, 0, 0, 0)}), minute_2], case
+
+
+def test_the_runs_classes_share_what_they_may_have_moved_one_per_order_in_name_order() -> None:
+    """2 Lambda errors, the run alone: its api_timeout takes 1 (one per order), its two http_5xx the other."""
+    series = counted(totalRequests={0: 7}, apiFailures={0: 2}, lambdaFailures={0: 2})
+    result = attributed([*MINE, timed_out("mine", at(0, 40))], (), series)
+    assert result.credited == {
+        HTTP_5XX: {"apiFailures": 2, "lambdaFailures": 1},
+        FailureClass.API_TIMEOUT: {"apiFailures": 0, "lambdaFailures": 1},
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "series", "expected"),
+    [
+        (
+            "5 Lambda errors, the run's two 5xx and the other's one may each have raised one: 2, 1, 2 left",
+            counted(totalRequests={0: 9}, apiFailures={0: 3}, lambdaFailures={0: 5}),
+            {"apiFailures": (2, 1, 0, 0), "lambdaFailures": (2, 1, 2, 0)},
+        ),
+        (
+            "2 5XXErrors of the 3 known: the run's two count first, the other's gets what is left, none",
+            counted(totalRequests={0: 9}, apiFailures={0: 2}),
+            {"apiFailures": (2, 0, 0, 0)},
+        ),
+    ],
+)
+def test_a_shared_period_credits_each_side_at_most_what_it_could_have_made(
+    case: str, series: Mapping[str, Series], expected: dict[str, tuple[int, int, int, int]]
+) -> None:
+    result = attributed(MINE, orders("prev", at(0, 1), 3, bad=(1,), status=502), series)
+    assert shares(result) == [(0, 6, 3, expected)], case
