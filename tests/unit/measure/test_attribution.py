@@ -21,7 +21,7 @@ from chainprobe.ledger import FailureClass, OrderRecord, Verdict
 from chainprobe.measure.attribution import Attribution, attribute
 from chainprobe.measure.metricmath import Series
 from chainprobe.measure.reconcile import API_5XX, CLASS_EFFECTS, LAMBDA_ERRORS, reconcile_run
-from chainprobe.measure.run_traffic import ledger_requests, segments_of
+from chainprobe.measure.run_traffic import LedgerRequest, Segment, ledger_requests, segments_of
 from chainprobe.measure.sli import compute_sli
 from chainprobe.spec import load_spec
 
@@ -488,3 +488,71 @@ def test_a_shared_period_credits_each_side_at_most_what_it_could_have_made(
 ) -> None:
     result = attributed(MINE, orders("prev", at(0, 1), 3, bad=(1,), status=502), series)
     assert shares(result) == [(0, 6, 3, expected)], case
+
+
+def request(first: float, last: float, *, own: bool = True, answered: bool = True) -> LedgerRequest:
+    """A request that may have reached the gateway ``first``..``last`` seconds after 12:00."""
+    failure = HTTP_5XX if answered else None
+    return LedgerRequest(first=T0 + first, last=T0 + last, answered=answered, failure=failure, own=own)
+
+
+@pytest.mark.parametrize(
+    ("case", "requests", "expected"),
+    [
+        ("wholly before the window: left out", [request(-30, -10)], [(0, 0, 0, 0)] * 3),
+        (
+            "reaching in from before: maybe, in the first period",
+            [request(-5, 5)],
+            [(0, 1, 0, 0), *[(0, 0, 0, 0)] * 2],
+        ),
+        (
+            "reaching out past the end: maybe, in the last",
+            [request(175, 185)],
+            [*[(0, 0, 0, 0)] * 2, (0, 1, 0, 0)],
+        ),
+        ("another run's, reaching in", [request(-5, 5, own=False)], [(0, 0, 0, 1), *[(0, 0, 0, 0)] * 2]),
+        (
+            "inside, unanswered: maybe",
+            [request(65, 70, answered=False)],
+            [(0, 0, 0, 0), (0, 1, 0, 0), (0, 0, 0, 0)],
+        ),
+        (
+            "inside, answered: counted",
+            [request(65, 70, own=False)],
+            [(0, 0, 0, 0), (0, 0, 1, 0), (0, 0, 0, 0)],
+        ),
+    ],
+)
+def test_where_a_request_near_the_window_edges_is_placed(
+    case: str, requests: list[LedgerRequest], expected: list[tuple[int, int, int, int]]
+) -> None:
+    found = segments_of(START, 3, 60, requests)
+    assert [(s.own, s.own_maybe, s.other, s.other_maybe) for s in found] == expected, case
+
+
+def test_only_the_classes_of_requests_counted_for_sure_are_other_runs() -> None:
+    """The run's bad orders count wherever they fall; another run's reaching in may have failed outside."""
+    (segment,) = segments_of(START, 1, 60, [request(-5, 5), request(-5, 5, own=False)])
+    assert segment.own_classes == {HTTP_5XX: 1} and segment.other_classes == {}
+
+
+def test_a_segment_a_hair_short_of_whole_periods_still_has_them() -> None:
+    segment = Segment(start=START, end=START + timedelta(seconds=119.9999))
+    assert segment.periods(60) == (START, START + timedelta(seconds=60))
+
+
+def test_ledger_requests_by_hand() -> None:
+    (order,) = orders("r", at(0, 30), 1)
+    never_sent = replace(order, sent_at=None, api_at=None, api_status=None, chain_verdict=Verdict.NOT_SENT)
+    skewed = replace(order, api_at=order.planned_at - 0.5)  # the answer stamped before the send: clock skew
+    unanswered = replace(order, api_at=None, api_status=None)
+    failed = replace(order, api_at=order.planned_at + 1, api_status=None)  # a connection error, at a time
+    assert ledger_requests([never_sent], own=True) == []
+    assert [
+        (r.first - T0, r.last - T0, r.answered)
+        for r in ledger_requests([skewed, unanswered, failed], own=True)
+    ] == [
+        (30.0, 30.0, True),
+        (30.0, 30.0, False),
+        (30.0, 31.0, False),
+    ]
