@@ -23,9 +23,12 @@ from chainprobe.ledger import FailureClass, Ledger, OrderOutcome, Verdict
 from chainprobe.ledger.exceptions import LedgerBusyError
 from chainprobe.load_pipeline import LoadOutcome
 from chainprobe.pipeline import RunOutcome, report_run
+from chainprobe.report.writer import ReportDirError
+from chainprobe.run_lifecycle import RunStop, StopCause
 from chainprobe.spec.exceptions import SpecError
-from chainprobe.stacks.exceptions import ServerStartError, ToolMissingError
+from chainprobe.stacks.exceptions import ServerStartError, StackConfigError, ToolMissingError
 from chainprobe.target import TargetConfigError
+from chainprobe.verify.courier import CourierJournalError
 
 SPEC_TEXT = """
 name: shop
@@ -219,6 +222,32 @@ def test_a_soaks_memory_growth_beyond_its_bound_is_1(
     )
 
 
+@pytest.mark.parametrize(
+    ("publish_error", "stop", "code"),
+    [
+        ("CloudWatch refused the metrics", None, ExitCode.UNREACHABLE),  # met, but not published: 3
+        (None, RunStop(StopCause.INTERRUPTED, "SIGINT"), ExitCode.INTERRUPTED),  # stopped: the stop's code
+    ],
+)
+def test_a_load_run_that_met_its_slo_exits_with_what_went_wrong_around_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    publish_error: str | None,
+    stop: RunStop | None,
+    code: ExitCode,
+) -> None:
+    run_id = recorded_run(tmp_path, monkeypatch)
+    report = report_run(run_id=run_id, report_dir=None).report
+    assert report.gate.met
+    shape = load_shapes(environ={}).get("arrival-ramp")
+    outcome = LoadOutcome(
+        run=RunOutcome(report=report, files=None, publish_error=publish_error, stop=stop),
+        summary=LoadSummary.build(shape=shape, orders=report.orders),
+    )
+    monkeypatch.setattr(load_commands, "run_load", lambda **_: outcome)
+    assert main(["load", "--shape", "arrival-ramp"]) == code
+
+
 # -- what each kind of error becomes, raised inside a command ------------------------------------
 
 ERRORS = [
@@ -229,9 +258,12 @@ ERRORS = [
     (RemoteTargetError("not loopback"), ExitCode.USAGE),
     (LedgerBusyError("locked"), ExitCode.USAGE),
     (ToolMissingError("java is missing"), ExitCode.USAGE),
+    (StackConfigError("CHAINPROBE_LOCALSTACK_PORT: not a port"), ExitCode.USAGE),
+    (ReportDirError("reports/: not a directory"), ExitCode.USAGE),
     (NoCredentialsError(), ExitCode.USAGE),
     (DriverError("the Locust master exited at start"), ExitCode.UNREACHABLE),
     (ServerStartError("LocalStack did not start"), ExitCode.UNREACHABLE),
+    (CourierJournalError("courier journal at http://127.0.0.1:9: refused"), ExitCode.UNREACHABLE),
     (ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "Query"), ExitCode.UNREACHABLE),
     (EndpointConnectionError(endpoint_url="http://127.0.0.1:4566"), ExitCode.UNREACHABLE),
     (RuntimeError("a bug"), ExitCode.INTERNAL),

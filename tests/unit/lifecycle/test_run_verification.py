@@ -135,6 +135,7 @@ SIGINT = RunStop(StopCause.INTERRUPTED, "SIGINT")
         (None, False, 1),
         (SIGINT, False, 1),  # stopped, but every verdict final: nothing left to read
         (SIGINT, True, 0),  # verify --run must still find the items of pending orders
+        (None, True, 1),  # not stopped: only a stopped run keeps its items
     ],
 )
 def test_a_stopped_run_keeps_the_items_its_pending_orders_need(

@@ -3,6 +3,7 @@ complete, and that an incomplete run never meets its gate."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -16,9 +17,19 @@ from chainprobe.cli.run_commands import STOP_EXIT, exit_code
 from chainprobe.ledger import Ledger, LedgerBusyError, OrderRecord, Run, RunState, Verdict
 from chainprobe.pipeline import RunOutcome
 from chainprobe.report import build_report, evaluate_gate, sli_for_spec
-from chainprobe.run_lifecycle import SENDING_CUT_SHORT, RunControl, RunStop, StopCause, end_reason, stop_for
+from chainprobe.run_lifecycle import (
+    SENDING_CUT_SHORT,
+    RunControl,
+    RunStop,
+    StopCause,
+    end_reason,
+    end_run,
+    grace_seconds,
+    stop_for,
+)
 from chainprobe.spec import parse_spec
 from chainprobe.spec.exceptions import SpecError
+from chainprobe.spec.model import Deadlines, DeliveryObjective
 from chainprobe.stacks.exceptions import ServerStartError
 from chainprobe.target import TargetConfigError
 from chainprobe.verify.courier import CourierJournalError
@@ -251,3 +262,48 @@ def test_an_end_reason_never_holds_a_secret(monkeypatch: pytest.MonkeyPatch) -> 
     assert reason == f"infrastructure: HTTP: ConnectError: connect to {url} refused"
     line = RunStop(StopCause.INFRASTRUCTURE, "courier at http://h/?token=k-0123456789abcdef").reason
     assert line == "infrastructure: courier at http://h/?token=***"
+
+
+@pytest.mark.parametrize(
+    ("deadlines", "delivery_s", "grace"),
+    [
+        (Deadlines(api=40, dynamodb=1, event=1, courier=1), None, 45),  # longest + 2 s receive + 3 s
+        (Deadlines(api=1, dynamodb=41, event=1, courier=1), None, 46),
+        (Deadlines(api=1, dynamodb=1, event=42, courier=1), None, 47),
+        (Deadlines(api=1, dynamodb=1, event=1, courier=43), None, 48),
+        (Deadlines(api=1, dynamodb=1, event=1, courier=43), 60.0, 65),  # the delivery objective's
+        (Deadlines(api=1, dynamodb=1, event=1, courier=43), 20.0, 48),
+    ],
+)
+def test_the_grace_covers_the_longest_deadline(
+    deadlines: Deadlines, delivery_s: float | None, grace: float
+) -> None:
+    assert SPEC.slo is not None
+    delivery = None if delivery_s is None else DeliveryObjective(objective=0.9, deadline_seconds=delivery_s)
+    spec = replace(SPEC, deadlines=deadlines, slo=replace(SPEC.slo, delivery=delivery))
+    assert grace_seconds(spec) == grace
+
+
+def test_end_run_records_a_complete_run_verified_and_a_stopped_one_as_it_stands(tmp_path: Path) -> None:
+    pending = replace(good_order(1), chain_verdict=Verdict.PENDING)
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        created = ledger.create_run(spec_path="s", spec_name="n", target="local")
+        sent = replace(created, state=RunState.SENT)
+        complete = end_run(ledger, sent, [good_order(0)], None)
+        assert (complete.state, complete.end_reason) == (RunState.VERIFIED, None)
+        assert ledger.get_run(created.run_id).state is RunState.VERIFIED
+        stopped = end_run(ledger, sent, [good_order(0), pending], SIGINT)
+        assert (stopped.state, stopped.end_reason) == (RunState.SENT, "interrupted (SIGINT)")
+
+
+class RefusingLedger:
+    def end_run(self, run_id: str, **_: object) -> None:
+        raise LedgerBusyError("ledger.sqlite: the ledger stayed locked")
+
+
+def test_a_ledger_that_refuses_the_end_fails_only_a_run_that_was_not_stopped() -> None:
+    run = Run(run_id="r-1", spec_path="s", spec_name="n", target="t", started_at=0, state=RunState.SENT)
+    ended = end_run(RefusingLedger(), run, [good_order(0)], SIGINT)  # type: ignore[arg-type]
+    assert ended.end_reason is None and ended.state is RunState.VERIFIED
+    with pytest.raises(LedgerBusyError):
+        end_run(RefusingLedger(), run, [good_order(0)], None)  # type: ignore[arg-type]

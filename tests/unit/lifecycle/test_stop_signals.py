@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,21 @@ def test_a_second_signal_ends_the_process_at_once_with_130_and_one_line() -> Non
     assert ended.stderr.splitlines()[-1] == (
         "chainprobe: SIGINT again: stopped at once; finish the run with 'chainprobe verify --run r-1'"
     )
+
+
+def test_outside_the_main_thread_no_handler_is_installed() -> None:
+    """Python refuses ``signal.signal`` off the main thread: the run goes on without handlers."""
+    errors: list[BaseException] = []
+    entered: list[StopSignals] = []
+
+    def enter() -> None:
+        try:
+            with StopSignals(RunControl(), say=print, run_id="r-1", grace_s=35) as signals:
+                entered.append(signals)
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    worker = threading.Thread(target=enter)
+    worker.start()
+    worker.join()
+    assert errors == [] and len(entered) == 1 and entered[0].previous == {}

@@ -21,7 +21,7 @@ from chainprobe.ledger import FailureClass, OrderRecord, Verdict
 from chainprobe.measure.attribution import Attribution, attribute
 from chainprobe.measure.metricmath import Series
 from chainprobe.measure.reconcile import API_5XX, CLASS_EFFECTS, LAMBDA_ERRORS, reconcile_run
-from chainprobe.measure.run_traffic import ledger_requests, segments_of
+from chainprobe.measure.run_traffic import LedgerRequest, Segment, ledger_requests, segments_of
 from chainprobe.measure.sli import compute_sli
 from chainprobe.spec import load_spec
 
@@ -369,3 +369,190 @@ def test_each_class_row_credits_its_orders_with_what_they_moved(failure: Failure
     assert (item.failure, item.black_box, item.metric_math, item.explained) == (failure, 2, credited, True)
     assert item.reason.startswith(reason)
     assert rec.unexplained_failures == 0 and rec.other_failures == 0
+
+
+def test_the_runs_failures_add_up_over_segments_and_count_the_unexplained() -> None:
+    """MINE's 2 5xx in minute 0 and 1 more in minute 2: credited 3; alone, a 5XXError too many is its own."""
+    later = orders("mine", at(2, 10), 3, bad=(1,))
+    series = counted(totalRequests={0: 6, 2: 3}, apiFailures={0: 3, 2: 1})
+    result = attributed([*MINE, *later], (), series)
+    assert result.credited == {HTTP_5XX: {"apiFailures": 3, "lambdaFailures": 0}}
+    assert result.unexplained_failures == 1 and result.own_failures("apiFailures") == 4  # 3 credited + 1
+
+
+def test_another_runs_unanswered_request_leaves_a_lambda_error_undetermined() -> None:
+    """The other run's timed-out request may or may not have been counted (``other_maybe``): it could
+    have raised the Lambda error the run's two 5xx also may have, so that error is nobody's for sure."""
+    (timeout,) = orders("prev", at(0, 1), 1)
+    timed_out = replace(
+        timeout,
+        api_at=None,
+        api_status=None,
+        chain_verdict=Verdict.BAD,
+        chain_failure=FailureClass.API_TIMEOUT,
+    )
+    result = attributed(
+        MINE, [timed_out], counted(totalRequests={0: 6}, apiFailures={0: 2}, lambdaFailures={0: 1})
+    )
+    assert shares(result) == [(0, 6, 0, {"apiFailures": (2, 0, 0, 0), "lambdaFailures": (0, 0, 1, 0)})]
+    assert result.segments[0].segment.other_maybe == 1
+
+
+def test_counts_are_rounded_to_whole_requests_and_a_shortfall_is_no_negative_other() -> None:
+    result = attributed(MINE, (), counted(totalRequests={0: 5.9999999}, apiFailures={0: 1.9999999}))
+    assert shares(result) == [(0, 6, 0, {"apiFailures": (2, 0, 0, 0)})]
+    short = attributed(MINE, (), counted(totalRequests={0: 4}, apiFailures={0: 2}))
+    assert short.segments[0].other_requests == 0 and short.other_requests == 0
+    assert short.shortfall is not None
+
+
+def timed_out(run: str, sent: float) -> OrderRecord:
+    """An order the API never answered (``api_timeout``): the gateway may or may not have counted it."""
+    (order,) = orders(run, sent, 1)
+    return replace(
+        order, api_at=None, api_status=None, chain_verdict=Verdict.BAD, chain_failure=FailureClass.API_TIMEOUT
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "own", "known", "series", "minute_2"),
+    [
+        (
+            "requests counted, none the run's: a 5XXError beyond the other run's 5xx is still the others'",
+            (),
+            NEXT,
+            counted(totalRequests={0: 6, 2: 3}, apiFailures={0: 2, 2: 2}),
+            (2, 0, 3, {"apiFailures": (0, 2, 0, 0)}),
+        ),
+        (
+            "no request counted, but the other run's 5xx may have raised the Lambda errors",
+            (),
+            NEXT,
+            counted(totalRequests={0: 6}, apiFailures={0: 2}, lambdaFailures={2: 2}),
+            (2, 0, 0, {"lambdaFailures": (0, 2, 0, 0)}),
+        ),
+        (
+            "no request counted, but another run's unanswered request may have been",
+            (),
+            [timed_out("next", at(2, 10))],
+            counted(totalRequests={0: 6}, apiFailures={0: 2}, lambdaFailures={2: 1}),
+            (2, 0, 0, {"lambdaFailures": (0, 1, 0, 0)}),
+        ),
+        (
+            "only the run's unanswered request: its segment is the run's, the Lambda error its own",
+            [timed_out("mine", at(2, 10))],
+            (),
+            counted(totalRequests={0: 6, 2: 1}, apiFailures={0: 2}, lambdaFailures={2: 1}),
+            (2, 0, 1, {"lambdaFailures": (1, 0, 0, 0)}),
+        ),
+    ],
+)
+def test_a_segment_without_the_runs_answered_requests(
+    case: str,
+    own: Sequence[OrderRecord],
+    known: Sequence[OrderRecord],
+    series: Mapping[str, Series],
+    minute_2: Any,
+) -> None:
+    result = attributed([*MINE, *own], known, series)
+    assert shares(result) == [(0, 6, 0, {"apiFailures": (2, 0, 0, 0)}), minute_2], case
+
+
+def test_the_runs_classes_share_what_they_may_have_moved_one_per_order_in_name_order() -> None:
+    """2 Lambda errors, the run alone: its api_timeout takes 1 (one per order), its two http_5xx the other."""
+    series = counted(totalRequests={0: 7}, apiFailures={0: 2}, lambdaFailures={0: 2})
+    result = attributed([*MINE, timed_out("mine", at(0, 40))], (), series)
+    assert result.credited == {
+        HTTP_5XX: {"apiFailures": 2, "lambdaFailures": 1},
+        FailureClass.API_TIMEOUT: {"apiFailures": 0, "lambdaFailures": 1},
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "series", "expected"),
+    [
+        (
+            "5 Lambda errors, the run's two 5xx and the other's one may each have raised one: 2, 1, 2 left",
+            counted(totalRequests={0: 9}, apiFailures={0: 3}, lambdaFailures={0: 5}),
+            {"apiFailures": (2, 1, 0, 0), "lambdaFailures": (2, 1, 2, 0)},
+        ),
+        (
+            "2 5XXErrors of the 3 known: the run's two count first, the other's gets what is left, none",
+            counted(totalRequests={0: 9}, apiFailures={0: 2}),
+            {"apiFailures": (2, 0, 0, 0)},
+        ),
+    ],
+)
+def test_a_shared_period_credits_each_side_at_most_what_it_could_have_made(
+    case: str, series: Mapping[str, Series], expected: dict[str, tuple[int, int, int, int]]
+) -> None:
+    result = attributed(MINE, orders("prev", at(0, 1), 3, bad=(1,), status=502), series)
+    assert shares(result) == [(0, 6, 3, expected)], case
+
+
+def request(first: float, last: float, *, own: bool = True, answered: bool = True) -> LedgerRequest:
+    """A request that may have reached the gateway ``first``..``last`` seconds after 12:00."""
+    failure = HTTP_5XX if answered else None
+    return LedgerRequest(first=T0 + first, last=T0 + last, answered=answered, failure=failure, own=own)
+
+
+@pytest.mark.parametrize(
+    ("case", "requests", "expected"),
+    [
+        ("wholly before the window: left out", [request(-30, -10)], [(0, 0, 0, 0)] * 3),
+        (
+            "reaching in from before: maybe, in the first period",
+            [request(-5, 5)],
+            [(0, 1, 0, 0), *[(0, 0, 0, 0)] * 2],
+        ),
+        (
+            "reaching out past the end: maybe, in the last",
+            [request(175, 185)],
+            [*[(0, 0, 0, 0)] * 2, (0, 1, 0, 0)],
+        ),
+        ("another run's, reaching in", [request(-5, 5, own=False)], [(0, 0, 0, 1), *[(0, 0, 0, 0)] * 2]),
+        (
+            "inside, unanswered: maybe",
+            [request(65, 70, answered=False)],
+            [(0, 0, 0, 0), (0, 1, 0, 0), (0, 0, 0, 0)],
+        ),
+        (
+            "inside, answered: counted",
+            [request(65, 70, own=False)],
+            [(0, 0, 0, 0), (0, 0, 1, 0), (0, 0, 0, 0)],
+        ),
+    ],
+)
+def test_where_a_request_near_the_window_edges_is_placed(
+    case: str, requests: list[LedgerRequest], expected: list[tuple[int, int, int, int]]
+) -> None:
+    found = segments_of(START, 3, 60, requests)
+    assert [(s.own, s.own_maybe, s.other, s.other_maybe) for s in found] == expected, case
+
+
+def test_only_the_classes_of_requests_counted_for_sure_are_other_runs() -> None:
+    """The run's bad orders count wherever they fall; another run's reaching in may have failed outside."""
+    (segment,) = segments_of(START, 1, 60, [request(-5, 5), request(-5, 5, own=False)])
+    assert segment.own_classes == {HTTP_5XX: 1} and segment.other_classes == {}
+
+
+def test_a_segment_a_hair_short_of_whole_periods_still_has_them() -> None:
+    segment = Segment(start=START, end=START + timedelta(seconds=119.9999))
+    assert segment.periods(60) == (START, START + timedelta(seconds=60))
+
+
+def test_ledger_requests_by_hand() -> None:
+    (order,) = orders("r", at(0, 30), 1)
+    never_sent = replace(order, sent_at=None, api_at=None, api_status=None, chain_verdict=Verdict.NOT_SENT)
+    skewed = replace(order, api_at=order.planned_at - 0.5)  # the answer stamped before the send: clock skew
+    unanswered = replace(order, api_at=None, api_status=None)
+    failed = replace(order, api_at=order.planned_at + 1, api_status=None)  # a connection error, at a time
+    assert ledger_requests([never_sent], own=True) == []
+    assert [
+        (r.first - T0, r.last - T0, r.answered)
+        for r in ledger_requests([skewed, unanswered, failed], own=True)
+    ] == [
+        (30.0, 30.0, True),
+        (30.0, 30.0, False),
+        (30.0, 31.0, False),
+    ]

@@ -93,8 +93,9 @@ def test_wilson_interval_by_hand(good: int, total: int, low: float, high: float)
 
 def test_wilson_interval_edges() -> None:
     assert wilson_interval(0, 0) is None
-    with pytest.raises(ValueError):
-        wilson_interval(3, 2)
+    for good, total in ((3, 2), (-1, 2)):  # refused by name, not by a square root that happens to fail
+        with pytest.raises(ValueError, match="expected 0 <= good <= total"):
+            wilson_interval(good, total)
     narrow, wide = wilson_interval(9, 10, 0.80), wilson_interval(9, 10, 0.99)
     assert narrow is not None and wide is not None
     assert wide.low < narrow.low and wide.high > narrow.high
@@ -196,3 +197,22 @@ def test_availability_at_the_objective_boundary_is_exact() -> None:
     orders = [_order(i) for i in range(199)] + [_order(199, Verdict.BAD, FailureClass.DB_MISMATCH)]
     availability = compute_sli(orders).chain.availability
     assert availability == 0.995 and math.isclose(availability or 0, 199 / 200)
+
+
+def test_every_order_bad_is_an_availability_of_zero_not_unmeasured() -> None:
+    sli = compute_sli([_order(i, Verdict.BAD, FailureClass.HTTP_5XX) for i in range(4)])
+    assert (sli.chain.good, sli.chain.bad, sli.chain.availability, sli.chain.error_rate) == (0, 4, 0.0, 1.0)
+    assert sli.chain.interval is not None and sli.chain.interval.low == 0.0
+
+
+def test_the_confidence_asked_for_is_the_intervals() -> None:
+    orders = [_order(i) for i in range(9)] + [_order(9, Verdict.BAD, FailureClass.DB_MISSING)]
+    sli = compute_sli(orders, latency_threshold_ms=800.0, confidence=0.80)
+    assert sli.chain.interval == wilson_interval(9, 10, 0.80)
+    assert sli.latency.within_interval == wilson_interval(9, 9, 0.80)
+
+
+def test_a_threshold_of_zero_is_a_threshold() -> None:
+    """0 ms is a threshold no good order meets, not "no threshold"."""
+    sli = compute_sli([_order(i) for i in range(3)], latency_threshold_ms=0.0)
+    assert sli.latency.within_threshold == 0.0

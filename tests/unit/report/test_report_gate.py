@@ -142,3 +142,30 @@ def test_an_objective_with_no_data_is_not_measured_never_breached_nor_met() -> N
         'type="slo_not_measured"' in junit
         and "latency of good orders &lt;= 800 ms: got not measured" in junit
     )
+
+
+def test_a_run_that_ended_before_it_completed_never_passes() -> None:
+    """Every order good, but the run was stopped: the gate fails closed on the end reason alone."""
+    gate = evaluate_gate(sli_for_spec(_good(200), FULL), SLO, end_reason="interrupted (SIGINT)")
+    assert all(o.met for o in gate.objectives)
+    assert not gate.met
+    assert gate.incomplete == gate.reasons == ("incomplete: interrupted (SIGINT)",)
+
+
+def test_a_latency_sample_straddling_the_percentile_is_inconclusive() -> None:
+    """19 of 20 within 800 ms: p95 (rank 19) is 100 ms, met; the Wilson CI of 19/20 holds 0.95."""
+    orders = [
+        order(i, delivery_verdict=Verdict.GOOD, api_latency_ms=100.0 if i < 19 else 900.0) for i in range(20)
+    ]
+    latency = evaluate_gate(sli_for_spec(orders, FULL), SLO).objective("latency")
+    assert latency is not None and latency.actual == 100.0
+    assert (latency.met, latency.inconclusive) == (True, True)
+
+
+def test_an_unmeasured_delivery_objective_with_gate_false_does_not_gate() -> None:
+    assert SLO.delivery is not None
+    slo = replace(SLO, delivery=replace(SLO.delivery, gate=False))
+    gate = evaluate_gate(sli_for_spec([order(0)], FULL), slo)  # no delivery judged
+    delivery = gate.objective("delivery")
+    assert delivery is not None and delivery.actual is None and not delivery.met and not delivery.gating
+    assert gate.met and gate.reasons == ()

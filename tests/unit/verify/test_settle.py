@@ -298,6 +298,7 @@ def test_the_tally_counts_only_verdicts_that_waited() -> None:
     tally.ready("o-2", now=103.0)
     tally.final("o-2", now=123.0)
     tally.final("o-3", now=104.0)  # final at once: no wait
+    tally.final("o-1", now=130.0)  # final again: its wait is already counted, once
     assert tally.waits == [9.5, 20.0]
     assert tally.to_dict() == {
         "windows_s": {"event": 10.0, "courier": 20.0},
@@ -311,3 +312,10 @@ def test_an_empty_tally_says_so() -> None:
     tally = SettleTally(windows=SettleWindows(event=0.0, courier=None))
     assert tally.describe() == "event 0 s; no verdict waited"
     assert tally.to_dict()["wait_s"] == {"median": None, "max": None}
+
+
+def test_a_clock_that_stepped_back_waits_zero_not_a_negative_time() -> None:
+    tally = SettleTally(windows=SettleWindows(event=10.0, courier=None))
+    tally.ready("o-1", now=110.0)
+    tally.final("o-1", now=109.5)  # the wall clock went back half a second between the passes
+    assert tally.waits == [0.0]

@@ -128,3 +128,26 @@ def test_one_trace_downstream_is_enough_to_not_be_an_api_timeout(evidence: Evide
     unanswered = answered(api_at=None, api_status=None, api_latency_ms=None, api_body=None)
     outcome = OrderJudge(SPEC, {}).judge(unanswered, evidence, T0 + LATE)
     assert outcome is not None and outcome.chain_failure is not FailureClass.API_TIMEOUT
+
+
+@pytest.mark.parametrize(
+    ("called", "delivery"),
+    [
+        (T0 + 20.0, (Verdict.BAD, FailureClass.COURIER_UNEXPECTED)),  # at the window's end: within it
+        (T0 + 20.001, (None, None)),  # after the window: never counts
+    ],
+    ids=["at-window-end", "just-past"],
+)
+def test_a_call_for_a_rejected_order_at_the_courier_window_end(
+    called: float, delivery: tuple[Verdict | None, FailureClass | None]
+) -> None:
+    """The courier's settle window defaults to the delivery deadline (20 s); the API answered 503."""
+    record = answered(api_status=503, api_body=json.dumps({"error": "down"}))
+    evidence = Evidence(
+        courier_calls=[CourierCall(order_id="o-1", status=200, at=called, response_ms=50.0)],
+        courier_read_at=T0 + LATE,
+    )
+    outcome = OrderJudge(SPEC, {}).judge(record, evidence, T0 + LATE)
+    assert outcome is not None
+    assert (outcome.chain_verdict, outcome.chain_failure) == (Verdict.BAD, FailureClass.HTTP_5XX)
+    assert (outcome.delivery_verdict, outcome.delivery_failure) == delivery
