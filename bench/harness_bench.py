@@ -40,7 +40,6 @@ import json
 import multiprocessing
 import os
 import resource
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -57,9 +56,10 @@ from typing import Any
 import httpx
 import yaml
 from memory_backends import COURIER_S, EVENT_S, Backends, bench_order_id
+from own_stack import free_port
+from steady_step import ORDER_STUB, SPEC, steady_step
 
 from chainprobe.drive.canary import order_id_for
-from chainprobe.drive.load import DriverProcesses, LoadShape, RunContext, Stage
 from chainprobe.ledger.model import Verdict
 from chainprobe.ledger.store import Ledger
 from chainprobe.spec import load_spec
@@ -72,31 +72,14 @@ from chainprobe.verify.courier import CourierJournal
 from chainprobe.verify.run_verifier import RunVerifier
 from chainprobe.verify.verdict import EVENT_RECEIVE_MARGIN_S, JOURNAL_MARGIN_S
 
-ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT / "probes" / "orders.yaml"
 PLAIN = Path(__file__).resolve().parent / "plain_locustfile.py"
 IDLE_RATE = 0.2
-STUB = {
-    "request": {"method": "POST", "urlPath": "/bench/orders"},
-    "response": {
-        "status": 201,
-        "headers": {"Content-Type": "application/json"},
-        "body": '{"orderId": "{{jsonPath request.body \'$.orderId\'}}", "status": "CREATED"}',
-        "transformers": ["response-template"],
-    },
-}
 MEMORY_ENDPOINTS: dict[str, str | int | float] = {
     "api_url": "http://api.memory/prod",
     "courier_url": "http://courier.memory",
     "table": "Orders",
     "bus": "orders",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def children_cpu() -> float:
@@ -131,7 +114,7 @@ def courier_stub(folder: Path) -> Iterator[str]:
     server.start(timeout=120)
     try:
         url = f"http://127.0.0.1:{port}"
-        httpx.post(f"{url}/__admin/mappings", json=STUB, timeout=10).raise_for_status()
+        httpx.post(f"{url}/__admin/mappings", json=ORDER_STUB, timeout=10).raise_for_status()
         yield url
     finally:
         server.stop()
@@ -140,29 +123,22 @@ def courier_stub(folder: Path) -> Iterator[str]:
 def chainprobe_driver(
     endpoints: dict[str, Any], ledger: Ledger, folder: Path, rate: float, seconds: float
 ) -> DriverRun:
-    shape = LoadShape(
-        name=f"steady-{rate:g}",
-        stages=(Stage(duration_s=seconds, start_rate=rate, end_rate=rate),),
-        users_per_rate=2.0,  # the stub answers at once: 2 s of answer time per user is plenty
-        min_users=4,
-        max_users=2000,
+    # The stub answers at once: 2 s of answer time per user is plenty.
+    step = steady_step(
+        endpoints=endpoints,
+        ledger=ledger,
+        folder=folder,
+        target="stub",
+        rate=rate,
+        seconds=seconds,
+        users_per_rate=2.0,
     )
-    run = ledger.create_run(spec_path=str(SPEC), spec_name="orders", target="stub")
-    context = RunContext(
-        run_id=run.run_id,
-        spec_path=str(SPEC),
-        endpoints=dict(endpoints),
-        ledger_path=str(ledger.path),
-        shape=shape,
-    )
-    drivers = DriverProcesses(
-        context=context, workers=0, directory=folder / run.run_id, max_seconds=seconds + 30, grace=30
-    )
+    drivers = step.drivers
     before = children_cpu()
     drivers.start()
     drivers.wait()
     cpu = children_cpu() - before
-    orders = ledger.orders(run.run_id)
+    orders = ledger.orders(step.run_id)
     sent = [o for o in orders if o.api_status == 201]
     late = sorted((o.sent_at - o.planned_at) * 1000 for o in orders if o.sent_at is not None)
     p95 = late[int(0.95 * (len(late) - 1))] if late else None

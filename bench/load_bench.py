@@ -33,23 +33,13 @@ from pathlib import Path
 import httpx
 import psutil
 from own_stack import own_stack
+from steady_step import ORDER_STUB, steady_step
 
-from chainprobe.drive.load import DriverProcesses, LoadShape, LoadSummary, RunContext, Stage
+from chainprobe.drive.load import LoadSummary
 from chainprobe.ledger.store import Ledger
 from chainprobe.spec.variables import endpoint_variables
 from chainprobe.stacks.local.stack import LocalStack
 
-ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT / "probes" / "orders.yaml"
-STUB = {
-    "request": {"method": "POST", "urlPath": "/bench/orders"},
-    "response": {
-        "status": 201,
-        "headers": {"Content-Type": "application/json"},
-        "body": '{"orderId": "{{jsonPath request.body \'$.orderId\'}}", "status": "CREATED"}',
-        "transformers": ["response-template"],
-    },
-}
 COOLDOWN_S = 5.0
 
 
@@ -127,25 +117,17 @@ def run_step(
     folder: Path,
     users_per_rate: float,
 ) -> Step:
-    shape = LoadShape(
-        name=f"steady-{rate:g}",
-        stages=(Stage(duration_s=seconds, start_rate=rate, end_rate=rate),),
+    step = steady_step(
+        endpoints=endpoints,
+        ledger=ledger,
+        folder=folder,
+        target=target,
+        rate=rate,
+        seconds=seconds,
         users_per_rate=users_per_rate,
-        min_users=4,
-        max_users=2000,
+        workers=workers,
     )
-    run = ledger.create_run(spec_path=str(SPEC), spec_name="orders", target=target)
-    context = RunContext(
-        run_id=run.run_id,
-        spec_path=str(SPEC),
-        endpoints=dict(endpoints),
-        ledger_path=str(ledger.path),
-        shape=shape,
-        processes=max(1, workers),
-    )
-    drivers = DriverProcesses(
-        context=context, workers=workers, directory=folder / run.run_id, max_seconds=seconds + 30, grace=30
-    )
+    drivers = step.drivers
     client, server = CpuMeter(), CpuMeter()
     server_pids = stack_pids(stack)
     server.sample(server_pids)
@@ -158,7 +140,7 @@ def run_step(
         time.sleep(0.5)
     wall = time.monotonic() - started
     ended = drivers.wait()
-    summary = LoadSummary.build(shape=shape, orders=ledger.orders(run.run_id), result=ended.result)
+    summary = LoadSummary.build(shape=step.shape, orders=ledger.orders(step.run_id), result=ended.result)
     time.sleep(COOLDOWN_S)
     return Step(
         target=target,
@@ -186,7 +168,7 @@ def main() -> None:
         stack, state = own.stack, own.state
         endpoints = endpoint_variables(stack.status())
         courier = str(endpoints["courier_url"])
-        httpx.post(f"{courier}/__admin/mappings", json=STUB, timeout=10).raise_for_status()
+        httpx.post(f"{courier}/__admin/mappings", json=ORDER_STUB, timeout=10).raise_for_status()
         stub = {**endpoints, "api_url": f"{courier}/bench"}
         with Ledger(Path(state) / "ledger.sqlite") as ledger:
             folder = Path(state) / "load"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from chainprobe.drive.load import DriverProcesses, RunContext, load_shapes
-from chainprobe.ledger import Ledger
+from chainprobe.drive.load import DriverEnd, DriverProcesses, RunContext, load_shapes
+from chainprobe.ledger import Ledger, OrderRecord
 
 ROOT = Path(__file__).resolve().parents[3]
 SPEC = ROOT / "probes" / "orders.yaml"
@@ -67,9 +67,11 @@ def api(tmp_path: Path) -> Iterator[LedgerWatchingApi]:
     server.server_close()
 
 
-def test_each_order_is_in_the_ledger_with_its_send_time_before_its_request_leaves(
-    api: LedgerWatchingApi, tmp_path: Path
-) -> None:
+def drive_orders(
+    api: LedgerWatchingApi, tmp_path: Path, *, workers: int
+) -> tuple[DriverEnd, list[OrderRecord]]:
+    """SHAPE driven at ``api`` as ``chainprobe load`` drives it (``workers`` 0: one process); how the
+    drivers ended and the run's orders in the ledger."""
     with Ledger(api.ledger_path) as ledger:
         run_id = ledger.create_run(spec_path=str(SPEC), spec_name="orders", target="stub").run_id
         context = RunContext(
@@ -82,13 +84,20 @@ def test_each_order_is_in_the_ledger_with_its_send_time_before_its_request_leave
             },
             ledger_path=str(ledger.path),
             shape=SHAPE,
+            processes=max(1, workers),
         )
         drivers = DriverProcesses(
-            context=context, workers=0, directory=tmp_path / "load", max_seconds=60, grace=20
+            context=context, workers=workers, directory=tmp_path / "load", max_seconds=60, grace=20
         )
         drivers.start()
         ended = drivers.wait(timeout=90)
-        orders = ledger.orders(run_id)
+        return ended, ledger.orders(run_id)
+
+
+def test_each_order_is_in_the_ledger_with_its_send_time_before_its_request_leaves(
+    api: LedgerWatchingApi, tmp_path: Path
+) -> None:
+    ended, orders = drive_orders(api, tmp_path, workers=0)
 
     assert ended.failed is None, ended
     assert len(orders) == SHAPE.planned_orders and set(api.seen) == {o.order_id for o in orders}
@@ -105,26 +114,7 @@ def test_a_workers_order_is_in_the_masters_ledger_before_its_request_leaves(
 ) -> None:
     """Distributed, only the master writes the ledger: each order a worker sends was announced to the
     master and committed (planned) before the request left; its send time is reported just after."""
-    with Ledger(api.ledger_path) as ledger:
-        run_id = ledger.create_run(spec_path=str(SPEC), spec_name="orders", target="stub").run_id
-        context = RunContext(
-            run_id=run_id,
-            spec_path=str(SPEC),
-            endpoints={
-                "api_url": f"http://127.0.0.1:{api.server_address[1]}/prod",
-                "courier_url": "http://127.0.0.1:9",
-                "region": "us-east-1",
-            },
-            ledger_path=str(ledger.path),
-            shape=SHAPE,
-            processes=2,
-        )
-        drivers = DriverProcesses(
-            context=context, workers=2, directory=tmp_path / "load", max_seconds=60, grace=20
-        )
-        drivers.start()
-        ended = drivers.wait(timeout=90)
-        orders = ledger.orders(run_id)
+    ended, orders = drive_orders(api, tmp_path, workers=2)
 
     assert ended.failed is None, ended
     assert [o.seq for o in orders] == list(range(SHAPE.planned_orders))
