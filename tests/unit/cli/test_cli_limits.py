@@ -75,6 +75,18 @@ def test_every_line_the_cli_prints_is_redacted(
     assert err == ("chainprobe: cannot reach http://h/orders?key=***\nchainprobe: AWS said *** and ***\n")
 
 
+def test_a_usage_error_that_quotes_a_secret_is_redacted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """argparse quotes the bad value back: a key pasted into the wrong option never reaches the terminal."""
+    monkeypatch.setenv("CHAINPROBE_API_KEY", "key-123456789")
+    with pytest.raises(SystemExit) as raised:
+        build_parser().parse_args([*CANARY, "--rate", "key-123456789"])
+    assert raised.value.code == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "key-123456789" not in err and "***" in err and err.count("\n") == 1
+
+
 @pytest.mark.parametrize("command", [CANARY, LOAD, ["verify", "--run", "r-1"], ["report", "--run", "r-1"]])
 def test_an_unwritable_report_dir_is_refused_while_parsing(
     command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
