@@ -37,3 +37,17 @@ def test_the_plugin_digest_changes_when_a_plugin_source_changes(tmp_path: Path) 
     before = tools.tree_digest(tmp_path)
     (tmp_path / "a.py").write_text("x = 2\n")
     assert tools.tree_digest(tmp_path) != before
+
+
+def test_wiremock_starts_with_the_extension_only_when_it_is_built(tmp_path: Path) -> None:
+    from chainprobe.stacks.local.servers import wiremock_class_path
+    from chainprobe.stacks.local.tools import Tools
+    from chainprobe.stacks.local.wiremock_extension import extension_jar, rate_limit_available
+
+    jar = tmp_path / "wiremock-standalone.jar"
+    tools = Tools(localstack_python=tmp_path, lambda_runtimes={}, wiremock_jar=jar, plux_cache=tmp_path)
+    assert wiremock_class_path(tools) == ["-jar", str(jar)]
+    assert not rate_limit_available(tools)
+    extension_jar(tools).write_bytes(b"")
+    assert wiremock_class_path(tools) == ["-cp", f"{jar}:{extension_jar(tools)}", "wiremock.Run"]
+    assert rate_limit_available(tools)

@@ -9,6 +9,7 @@ from pathlib import Path
 from chainprobe.stacks.local.ownership import STACK_MARK, stack_mark
 from chainprobe.stacks.local.process import LOOPBACK, ServerProcess
 from chainprobe.stacks.local.tools import Tools
+from chainprobe.stacks.local.wiremock_extension import extension_jar
 
 # Only what LocalStack needs from the host; its own configuration is spelled out below.
 HOST_ENV_KEYS = ("PATH", "HOME", "LANG", "LC_ALL")
@@ -69,6 +70,14 @@ def localstack_server(
     )
 
 
+def wiremock_class_path(tools: Tools) -> list[str]:
+    """WireMock's jar, with chainprobe's extension (the courier's rate limit) when it is built."""
+    extension = extension_jar(tools)
+    if not extension.exists():
+        return ["-jar", str(tools.wiremock_jar)]
+    return ["-cp", os.pathsep.join([str(tools.wiremock_jar), str(extension)]), "wiremock.Run"]
+
+
 def wiremock_server(tools: Tools, java: str, *, port: int, root_dir: Path, state_dir: Path) -> ServerProcess:
     """The real WireMock standalone server (Java), bound to 127.0.0.1, serving ``root_dir``."""
     env = {k: os.environ[k] for k in HOST_ENV_KEYS if k in os.environ}
@@ -78,8 +87,7 @@ def wiremock_server(tools: Tools, java: str, *, port: int, root_dir: Path, state
         command=[
             java,
             "-Xmx512m",
-            "-jar",
-            str(tools.wiremock_jar),
+            *wiremock_class_path(tools),
             "--bind-address",
             LOOPBACK,
             "--port",

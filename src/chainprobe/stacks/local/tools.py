@@ -239,4 +239,7 @@ def install(say: Say = print) -> Tools:
     ensure_lambda_runtime(tools, say)
     ensure_localstack(tools, say)
     ensure_wiremock(tools, say)
+    from chainprobe.stacks.local.wiremock_extension import ensure_wiremock_extension
+
+    ensure_wiremock_extension(tools, say)
     return tools
