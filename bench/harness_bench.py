@@ -307,6 +307,7 @@ class VerifierRun:
     drain_s: float  # from the last send to the last verdict
     hold_s: float  # the earliest the last verdict could come, after the last send
     late_p95_ms: float
+    judged: Counter[str] = field(default_factory=Counter)  # good, each failure class, pending
 
     @property
     def sustained(self) -> bool:
@@ -382,7 +383,9 @@ def verifier_run(spec_path: Path, folder: Path, rate: float, seconds: float) -> 
         (windows.event or 0) + EVENT_RECEIVE_MARGIN_S if windows.event else EVENT_S,
         (windows.courier or 0) + JOURNAL_MARGIN_S if windows.courier else COURIER_S,
     )
+    judged = Counter(judged_as(o) for o in orders)
     return VerifierRun(
+        judged=judged,
         rate=rate,
         orders=count,
         verified=verified,
@@ -395,6 +398,14 @@ def verifier_run(spec_path: Path, folder: Path, rate: float, seconds: float) -> 
         hold_s=hold,
         late_p95_ms=late[int(0.95 * (len(late) - 1))],
     )
+
+
+def judged_as(order: Any) -> str:
+    """``pending``, the order's failure class (chain's, else delivery's), or ``good``."""
+    if order.pending:
+        return "pending"
+    failure = order.chain_failure or order.delivery_failure
+    return failure.value if failure is not None else str(order.chain_verdict.value)
 
 
 def bench_verifier(rates: list[float], seconds: float, repeats: int, settle: str) -> None:
@@ -417,6 +428,7 @@ def bench_verifier(rates: list[float], seconds: float, repeats: int, settle: str
                     f" (hold {run.hold_s:.1f} s), producer late p95 {run.late_p95_ms:.0f} ms,"
                     f" {'sustained' if run.sustained else 'NOT sustained'}"
                 )
+                print("    judged: " + ", ".join(f"{k} {n}" for k, n in run.judged.most_common()))
     print(
         f"\nVerifier on memory backends (settle windows: {settle}), median of {repeats} runs of {seconds:g} s"
     )

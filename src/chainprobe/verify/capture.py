@@ -99,6 +99,7 @@ class CaptureRule:
         self.sqs = clients.client("sqs")
         self.events = clients.client("events")
         self.queue_url: str | None = None
+        self.emptied = False  # whether the latest drain (``receive``) emptied the queue
 
     def ensure(self) -> None:
         """Creates the rule, the queue, its policy and the rule's target when missing; a no-op when present.
@@ -133,10 +134,13 @@ class CaptureRule:
         batch before asking for the next; what is not settled comes back after ``VISIBILITY_SECONDS``.
 
         A short batch ends the drain (SQS gave what it had, the next pass asks again), and so does a batch
-        of messages all received before in this drain (released ones coming back).
+        of messages all received before in this drain (released ones coming back): then ``emptied`` is
+        true, every message visible when the drain began was received. A drain that stops at
+        ``max_batches`` leaves ``emptied`` false: the queue may hold more.
         """
         if self.queue_url is None:
             raise RuntimeError("CaptureRule.ensure() must run before receive()")
+        self.emptied = False
         received: set[str] = set()
         for _ in range(max_batches):
             answer = self.sqs.receive_message(
@@ -148,9 +152,11 @@ class CaptureRule:
             )
             batch = [_captured(message) for message in answer.get("Messages", [])]
             if not batch:
+                self.emptied = True
                 return
             yield batch
             if len(batch) < RECEIVE_BATCH or all(event.message_id in received for event in batch):
+                self.emptied = True
                 return
             received.update(event.message_id for event in batch)
             wait_seconds = 0

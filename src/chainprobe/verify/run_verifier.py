@@ -185,6 +185,7 @@ class RunVerifier:
         if self.spec.event is None or self.capture is None:
             return []
         observations: list[Observation] = []
+        started = time.time()
         for batch in self.capture.receive(wait_seconds=1):
             now = time.time()
             released = []
@@ -195,6 +196,9 @@ class RunVerifier:
                 else:
                     released.append(captured)
             self.capture.settle(consumed=[], released=released)
+        if self.capture.emptied:  # every event delivered before ``started`` has been received
+            for order_id in by_id:
+                self.evidence[order_id].events_drained_at = started
         return observations
 
     def _place(

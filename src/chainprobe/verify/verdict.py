@@ -7,6 +7,12 @@ then it stays pending.
 
 - Chain (the availability SLO): the API answer, then the DynamoDB item, then the captured event (good
   when it was delivered to the capture queue by its deadline, whenever the verifier received it).
+- The instrument's own pace never fails an order: ``db_missing`` only after a table read that began at
+  or after the item's deadline; ``event_missing`` (no event) only after a drain of the capture queue
+  that began at or after the event's deadline (plus ``EVENT_RECEIVE_MARGIN_S``) and emptied it;
+  ``courier_missing`` and ``courier_failed`` only after a journal read that began at or after the
+  delivery deadline (plus ``JOURNAL_MARGIN_S``) and covered the order. A verifier that falls behind
+  leaves orders pending, never bad.
 - Not sent: an order with no ``sent_at``, no API outcome and no trace downstream once its API deadline
   passed never left the harness (the run was killed between planning and sending it): ``not_sent``,
   in no SLI. With ``sent_at`` recorded and nothing else it is ``api_timeout``: the user got no answer.
@@ -14,7 +20,8 @@ then it stays pending.
   never counted twice; a chain-bad or never-sent order gets no delivery verdict, except an order the
   API rejected that the courier was called for anyway (``courier_unexpected``).
 - Settle windows (``ProbeSpec.settle_windows``, seconds from the send): a good-looking verdict stays
-  provisional (pending, its timeline complete) until the window has passed with no violation: a second
+  provisional (pending, its timeline complete) until a read that began after the window (and its
+  margin) has shown no violation (an emptying drain of the capture queue, a journal read): a second
   distinct event within the event's window is ``event_duplicate``; a courier call after the successful
   one within the courier's window is ``courier_duplicate``. An order the API rejected stays pending
   for the courier's window too: a call for it within the window is ``courier_unexpected``. What comes
@@ -35,10 +42,10 @@ from chainprobe.spec.variables import order_variables
 from chainprobe.verify.answer_text import answer_excerpt, secret_values
 from chainprobe.verify.courier import CourierCall
 
-# An event delivered by its deadline may reach this harness a little later: the next verification
-# pass, or another harness that received it first releasing it (``verify.capture.RELEASE_SECONDS``).
-# "Missing" waits this long past the deadline; whether the event was on time is judged by its delivery.
-# A settle window waits as long past its end before a good event verdict is final.
+# An event delivered by its deadline may be invisible in the capture queue a little longer: another
+# harness that received it first releases it (``verify.capture.RELEASE_SECONDS``). "Missing" waits for
+# an emptying drain that began this long past the deadline; whether the event was on time is judged by
+# its delivery. A settle window waits as long past its end before a good event verdict is final.
 EVENT_RECEIVE_MARGIN_S = 2.0
 # A call the courier logged by a window's end is in every journal read that began this much later.
 JOURNAL_MARGIN_S = 1.0
@@ -54,6 +61,7 @@ class Evidence:
     courier_calls: list[CourierCall] = field(default_factory=list)
     courier_read_at: float | None = None  # when the latest journal read that covered the order began
     item_read_at: float | None = None  # when the latest table read that looked for the item began
+    events_drained_at: float | None = None  # when the latest drain that emptied the capture queue began
 
 
 @dataclass(frozen=True)
@@ -173,13 +181,15 @@ class OrderJudge:
                 f"{len(within)} events captured, the second {second:.1f} s after the send",
             )
         due = sent_time(record) + self.spec.deadlines.event
+        # What the queue held when the latest emptying drain began has been received; nothing later is known.
+        drained = None if evidence.events_drained_at is None else min(now, evidence.events_drained_at)
         if delivered and delivered[0] <= due:
             until = max(self.not_before, end + EVENT_RECEIVE_MARGIN_S)
-            return Settling(until) if window > 0 and now < until else None
+            return Settling(until) if window > 0 and (drained is None or drained < until) else None
         if delivered:
             late = delivered[0] - due
             return StageFailure(FailureClass.EVENT_MISSING, f"the event came {late:.1f} s after the deadline")
-        if not self.overdue(record, "event", now, margin=EVENT_RECEIVE_MARGIN_S):
+        if drained is None or not self.overdue(record, "event", drained, margin=EVENT_RECEIVE_MARGIN_S):
             return Verdict.PENDING
         return StageFailure(FailureClass.EVENT_MISSING, "no event captured by the deadline")
 
@@ -197,8 +207,9 @@ class OrderJudge:
             delivered.append(record.courier_at)
         if delivered:
             return self._settled_delivery(record, evidence, min(delivered), now)
-        if now < due:
-            return Verdict.PENDING
+        read = evidence.courier_read_at
+        if read is None or min(now, read) < due + JOURNAL_MARGIN_S:
+            return Verdict.PENDING  # a call logged by the deadline may not be in the reads so far
         if calls:
             answers = ", ".join(f"{c.status} after {c.response_ms:.0f} ms" for c in calls)
             return StageFailure(FailureClass.COURIER_FAILED, f"courier answered {answers}")

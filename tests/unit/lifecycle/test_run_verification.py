@@ -106,11 +106,12 @@ def test_deliveries_wait_while_the_journal_is_down_and_are_judged_once_it_is_bac
 
     assert journal.calls_since(0.0, {"o-0"}) == {}
     assert journal.failure is not None and "connection refused" in str(journal.failure)
-    assert judge.delivery(order, Evidence(), long_after) is Verdict.PENDING
+    read = Evidence(courier_read_at=long_after)  # a read that began after the deadline
+    assert judge.delivery(order, read, long_after) is Verdict.PENDING
 
     inner.down = False
     assert journal.calls_since(0.0, {"o-0"}) == {} and journal.failure is None
-    missing = judge.delivery(order, Evidence(), long_after)
+    missing = judge.delivery(order, read, long_after)
     assert not isinstance(missing, Verdict) and missing.failure is FailureClass.COURIER_MISSING
 
 

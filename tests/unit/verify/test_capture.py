@@ -223,6 +223,27 @@ def test_a_drain_ends_when_only_released_events_come_back(clients: AwsClients) -
         time.sleep(RELEASE_SECONDS + 0.1)  # visible again before the next receive
 
     assert batches == 2  # the full batch, then the same ten again: the drain stops there
+    assert rule.emptied  # nothing unseen was visible: only what this drain released came back
+
+
+def drain(rule: CaptureRule, max_batches: int) -> int:
+    """Receives and consumes up to ``max_batches`` batches; how many events came."""
+    count = 0
+    for batch in rule.receive(wait_seconds=0, max_batches=max_batches):
+        count += len(batch)
+        rule.settle(consumed=batch, released=[])
+    return count
+
+
+def test_only_a_drain_that_ran_out_of_messages_emptied_the_queue(clients: AwsClients) -> None:
+    rule = filled_queue(clients, 25)
+    assert rule.queue_url is not None
+
+    assert (drain(rule, max_batches=3), rule.emptied) == (25, True)  # ended by a short batch
+    for seq in range(20):
+        clients.client("sqs").send_message(QueueUrl=rule.queue_url, MessageBody=json.dumps({"n": seq}))
+    assert (drain(rule, max_batches=2), rule.emptied) == (20, False)  # stopped by the cap: maybe more
+    assert (drain(rule, max_batches=2), rule.emptied) == (0, True)  # an empty receive
 
 
 def test_an_event_is_unclaimed_too_long_only_after_the_hold() -> None:

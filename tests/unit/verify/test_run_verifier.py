@@ -44,11 +44,17 @@ class FakeCapture:
     queued: list[CapturedEvent] = field(default_factory=list)
     consumed: list[str] = field(default_factory=list)
     queue_url: str = "fake"
+    emptied: bool = False
+    capped: bool = False  # the drains stop at max_batches: what is queued stays, the queue not emptied
 
     def receive(self, *, wait_seconds: int = 1) -> Iterator[list[CapturedEvent]]:
+        self.emptied = False
+        if self.capped:
+            return
         batch, self.queued = self.queued, []
         if batch:
             yield batch
+        self.emptied = True
 
     def settle(self, *, consumed: list[CapturedEvent], released: list[CapturedEvent]) -> None:
         self.consumed += [c.message_id for c in consumed]
@@ -161,3 +167,33 @@ def test_a_second_courier_call_while_held_is_a_duplicate(setup: Setup, clock: Cl
 
     order = ledger.get_order(run_id, 0)
     assert (order.delivery_verdict, order.delivery_failure) == (Verdict.BAD, FailureClass.COURIER_DUPLICATE)
+
+
+def test_no_event_is_missing_until_a_drain_begun_after_the_deadline_empties_the_queue(
+    setup: Setup, clock: Clock
+) -> None:
+    """Event deadline 10 s, receive margin 2 s: a verifier behind (capped drains) judges nothing."""
+    verifier, ledger, run_id, capture, _ = setup
+    capture.capped = True
+    run_pass(verifier, ledger, run_id, clock, 30.0)
+    assert ledger.get_order(run_id, 0).chain_verdict is Verdict.PENDING
+    assert verifier.evidence[ORDER_ID].events_drained_at is None
+
+    capture.capped = False
+    run_pass(verifier, ledger, run_id, clock, 31.0)
+
+    order = ledger.get_order(run_id, 0)
+    assert (order.chain_verdict, order.chain_failure) == (Verdict.BAD, FailureClass.EVENT_MISSING)
+    assert verifier.evidence[ORDER_ID].events_drained_at == T0 + 31.0
+
+
+def test_an_event_delivered_on_time_and_received_late_is_good(setup: Setup, clock: Clock) -> None:
+    verifier, ledger, run_id, capture, _ = setup
+    capture.capped = True  # behind: the event, delivered at 9 s, is still in the queue at 20 s
+    run_pass(verifier, ledger, run_id, clock, 20.0)
+    assert ledger.get_order(run_id, 0).chain_verdict is Verdict.PENDING
+
+    capture.capped, capture.queued = False, [event("m-1", 9.0)]
+    run_pass(verifier, ledger, run_id, clock, 25.0)
+
+    assert ledger.get_order(run_id, 0).chain_verdict is Verdict.GOOD

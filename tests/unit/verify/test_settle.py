@@ -25,9 +25,14 @@ OPTED_OUT = parse_spec(SPEC_TEXT, source="shop.yaml")  # settle_seconds: 0 on bo
 ITEM = {"orderId": ORDER_ID, "customerId": "c-1"}
 
 
-def events(*at: float, **fields: object) -> Evidence:
-    """The item, and events delivered ``at`` seconds after the send."""
-    return Evidence(item=dict(ITEM), event_times=[T0 + t for t in at], **fields)  # type: ignore[arg-type]
+def events(*at: float, drained: float | None = None) -> Evidence:
+    """The item, and events delivered ``at`` seconds after the send; the capture queue last emptied by a
+    drain that began ``drained`` s after the send."""
+    return Evidence(
+        item=dict(ITEM),
+        event_times=[T0 + t for t in at],
+        events_drained_at=None if drained is None else T0 + drained,
+    )
 
 
 def calls(*calls: tuple[int, float], read: float | None = None) -> Evidence:
@@ -70,18 +75,36 @@ CASES = [
     ),
     Case("good so far: held, not final", record(), events(0.5), 1.0, None),
     Case("still held at the window's end", record(), events(0.5), 10.0, None),
-    Case("held through the receive margin", record(), events(0.5), 11.99, None),
-    Case("final once window and margin passed", record(), events(0.5), 12.0, (G, None, P, None)),
+    Case("held through the receive margin", record(), events(0.5, drained=11.99), 11.99, None),
+    Case(
+        "final once window and margin passed", record(), events(0.5, drained=12.0), 12.0, (G, None, P, None)
+    ),
+    # Final only once a drain that began after the window and margin emptied the queue: a verifier that
+    # fell behind may not have received a duplicate delivered within the window yet.
+    Case("window and margin passed, no emptying drain yet", record(), events(0.5), 30.0, None),
+    Case(
+        "window and margin passed, the last drain began before",
+        record(),
+        events(0.5, drained=11.9),
+        30.0,
+        None,
+    ),
     Case("duplicate inside the window", record(), events(0.5, 6.0), 6.5, (B, FC.EVENT_DUPLICATE, None, None)),
     Case(
         "duplicate exactly at the end", record(), events(0.5, 10.0), 12.0, (B, FC.EVENT_DUPLICATE, None, None)
     ),
-    Case("duplicate after the end: stays good", record(), events(0.5, 10.01), 12.0, (G, None, P, None)),
+    Case(
+        "duplicate after the end: stays good",
+        record(),
+        events(0.5, 10.01, drained=12.0),
+        12.0,
+        (G, None, P, None),
+    ),
     Case("a restarted verifier's grace holds it", record(), events(0.5), 12.5, None, not_before=15.0),
     Case(
         "the ledger's event, window closed",
         record(event_at=T0 + 1),
-        Evidence(item=dict(ITEM)),
+        Evidence(item=dict(ITEM), events_drained_at=T0 + 12.0),
         12.0,
         (G, None, P, None),
     ),
@@ -95,7 +118,7 @@ CASES = [
     Case(
         "after a restart: the ledger's event again",
         record(event_at=T0 + 1),
-        events(1.0),
+        events(1.0, drained=12.0),
         12.0,
         (G, None, P, None),
     ),
@@ -160,7 +183,7 @@ CASES = [
         13.5,
         (G, None, B, FC.COURIER_DUPLICATE),
     ),
-    Case("courier_missing is not held", chain_good(), calls(read=20), 20.0, (G, None, B, FC.COURIER_MISSING)),
+    Case("courier_missing is not held", chain_good(), calls(read=21), 21.0, (G, None, B, FC.COURIER_MISSING)),
     Case(
         "opted out (0): delivered, good at once",
         chain_good(),

@@ -229,9 +229,53 @@ CASES = [
         (G, None, P, None),
     ),
     # -- the event --------------------------------------------------------------------------------------
-    Case("event_missing", record(), seen(event_times=[]), 12.0, (B, FC.EVENT_MISSING, None, None)),
-    Case("no event yet", record(), seen(event_times=[]), 9.9, None),
-    Case("no event yet, within the receive margin", record(), seen(event_times=[]), 11.9, None),
+    Case(
+        "event_missing: an emptying drain began after the deadline and its margin",
+        record(),
+        seen(event_times=[], events_drained_at=T0 + 12.0),
+        12.5,
+        (B, FC.EVENT_MISSING, None, None),
+    ),
+    Case("no event yet", record(), seen(event_times=[], events_drained_at=T0 + 9.9), 9.9, None),
+    Case(
+        "no event yet, within the receive margin",
+        record(),
+        seen(event_times=[], events_drained_at=T0 + 11.9),
+        11.9,
+        None,
+    ),
+    # The verifier's pace never fails an order: missing needs an emptying drain that began at or after
+    # the deadline plus the receive margin (12 s); a capped drain leaves events_drained_at as it was.
+    Case("no event, no emptying drain yet", record(), seen(event_times=[]), 60.0, None),
+    Case(
+        "no event, the last emptying drain began before the deadline (a capped one since)",
+        record(),
+        seen(event_times=[], events_drained_at=T0 + 9.5),
+        60.0,
+        None,
+    ),
+    Case(
+        "no event, a drain began before the deadline and ended after it",
+        record(),
+        seen(event_times=[], events_drained_at=T0 + 11.5),
+        14.0,
+        None,
+    ),
+    Case(
+        "an event delivered on time, received long after the deadline (a verifier behind)",
+        record(),
+        seen(event_times=[T0 + 9.0], events_drained_at=T0 + 40.0),
+        40.5,
+        (G, None, P, None),
+    ),
+    Case(
+        "grace: an emptying drain after the deadline but before not_before",
+        record(),
+        seen(event_times=[], events_drained_at=T0 + 14.0),
+        20.0,
+        None,
+        not_before=15.0,
+    ),
     Case(
         "an on-time event received past the deadline",
         record(),
@@ -329,11 +373,33 @@ CASES = [
     Case(
         "courier_failed",
         chain_good(),
-        Evidence(courier_calls=[call(500, 3), call(503, 9)]),
-        20.0,
+        Evidence(courier_calls=[call(500, 3), call(503, 9)], courier_read_at=T0 + 21.0),
+        21.0,
         (G, None, B, FC.COURIER_FAILED),
     ),
-    Case("courier_missing", chain_good(), Evidence(), 20.0, (G, None, B, FC.COURIER_MISSING)),
+    Case(
+        "courier_missing: a journal read began at the deadline plus the journal margin",
+        chain_good(),
+        Evidence(courier_read_at=T0 + 21.0),
+        21.0,
+        (G, None, B, FC.COURIER_MISSING),
+    ),
+    # Missing or failed needs a journal read that began at or after the deadline plus its margin (21 s).
+    Case("no call, no journal read yet", chain_good(), Evidence(), 60.0, None),
+    Case(
+        "no call, the last journal read began within the margin",
+        chain_good(),
+        Evidence(courier_read_at=T0 + 20.9),
+        60.0,
+        None,
+    ),
+    Case(
+        "a failed call, the last journal read began before the deadline",
+        chain_good(),
+        Evidence(courier_calls=[call(500, 3)], courier_read_at=T0 + 15.0),
+        60.0,
+        None,
+    ),
     Case(
         "courier_duplicate: called again after the delivery",
         chain_good(),
@@ -344,14 +410,14 @@ CASES = [
     Case(
         "late good call does not count",
         chain_good(),
-        Evidence(courier_calls=[call(200, 20.5)]),
+        Evidence(courier_calls=[call(200, 20.5)], courier_read_at=T0 + 21.0),
         21.0,
         (G, None, B, FC.COURIER_MISSING),
     ),
     Case(
         "late good call after a failed one",
         chain_good(),
-        Evidence(courier_calls=[call(500, 5), call(200, 25)]),
+        Evidence(courier_calls=[call(500, 5), call(200, 25)], courier_read_at=T0 + 26.0),
         26.0,
         (G, None, B, FC.COURIER_FAILED),
     ),
@@ -365,14 +431,14 @@ CASES = [
     Case(
         "ledger's delivery after the deadline",
         chain_good(courier_at=T0 + 21),
-        Evidence(),
+        Evidence(courier_read_at=T0 + 25.0),
         25.0,
         (G, None, B, FC.COURIER_MISSING),
     ),
     Case(
         "the SLO deadline, not deadlines.courier",
         chain_good(),
-        Evidence(),
+        Evidence(courier_read_at=T0 + 25.0),
         25.0,
         (G, None, B, FC.COURIER_MISSING),
     ),
@@ -417,7 +483,9 @@ def test_details_say_why() -> None:
     assert db is not None and db.details == "customerId: expected 'c-1', got 'c-2'"
     api = judge.judge(record(api_status=503, api_body=None), Evidence(), T0 + 1)
     assert api is not None and api.details == "API answered 503"
-    failed = judge.judge(chain_good(), Evidence(courier_calls=[call(500, 3)]), T0 + 20)
+    failed = judge.judge(
+        chain_good(), Evidence(courier_calls=[call(500, 3)], courier_read_at=T0 + 21), T0 + 21
+    )
     assert failed is not None and failed.details is not None and "500" in failed.details
     never = judge.judge(unanswered(sent_at=None), Evidence(), T0 + 10)
     assert never is not None and never.details is None
@@ -440,6 +508,6 @@ def test_an_api_only_spec_is_good_on_a_good_answer() -> None:
 def test_delivery_deadline_falls_back_to_deadlines_courier() -> None:
     spec = parse_spec(SPEC_TEXT.replace(", deadline_seconds: 20", ""))
     judge = OrderJudge(spec, ENDPOINTS)
-    assert judge.judge(chain_good(), Evidence(), T0 + 25) is None  # 30 s, not 20 s
-    late = judge.judge(chain_good(), Evidence(), T0 + 30)
+    assert judge.judge(chain_good(), Evidence(courier_read_at=T0 + 25), T0 + 25) is None  # 30 s, not 20 s
+    late = judge.judge(chain_good(), Evidence(courier_read_at=T0 + 31), T0 + 31)
     assert late is not None and late.delivery_failure is FailureClass.COURIER_MISSING

@@ -38,6 +38,11 @@ slo:
 LATE = 1000.0  # seconds after T0: every deadline and settle window is over
 
 
+def read_late(**fields: Any) -> Evidence:
+    """``fields``, the capture queue emptied and the journal read by reads that began at ``T0 + LATE``."""
+    return Evidence(events_drained_at=T0 + LATE, courier_read_at=T0 + LATE, **fields)
+
+
 def answered(**fields: Any) -> OrderRecord:
     values: dict[str, Any] = {
         "sent_at": T0,
@@ -60,7 +65,7 @@ def answered(**fields: Any) -> OrderRecord:
     ids=["at-deadline", "just-past", "just-before"],
 )
 def test_an_event_at_its_deadline(delivered: float, expected: tuple[Verdict, FailureClass | None]) -> None:
-    outcome = OrderJudge(SPEC, {}).judge(answered(), Evidence(event_times=[delivered]), T0 + LATE)
+    outcome = OrderJudge(SPEC, {}).judge(answered(), read_late(event_times=[delivered]), T0 + LATE)
     assert outcome is not None
     assert (outcome.chain_verdict, outcome.chain_failure) == expected
 
@@ -75,17 +80,14 @@ def test_an_event_at_its_deadline(delivered: float, expected: tuple[Verdict, Fai
 )
 def test_a_delivery_at_its_deadline(called: float, expected: tuple[Verdict, FailureClass | None]) -> None:
     record = answered(event_at=T0 + 1, chain_verdict=Verdict.GOOD, delivery_verdict=Verdict.PENDING)
-    evidence = Evidence(
-        courier_calls=[CourierCall(order_id="o-1", status=200, at=called, response_ms=50.0)],
-        courier_read_at=T0 + LATE,  # a journal read after the settle window
-    )
+    evidence = read_late(courier_calls=[CourierCall(order_id="o-1", status=200, at=called, response_ms=50.0)])
     outcome = OrderJudge(SPEC, {}).judge(record, evidence, T0 + LATE)
     assert outcome is not None
     assert (outcome.delivery_verdict, outcome.delivery_failure) == expected
 
 
 def test_an_event_recorded_at_its_deadline_by_an_earlier_verifier_is_on_time() -> None:
-    outcome = OrderJudge(SPEC, {}).judge(answered(event_at=T0 + 10.0), Evidence(), T0 + LATE)
+    outcome = OrderJudge(SPEC, {}).judge(answered(event_at=T0 + 10.0), read_late(), T0 + LATE)
     assert outcome is not None and outcome.chain_verdict is Verdict.GOOD
 
 
@@ -100,26 +102,26 @@ def test_a_delivery_recorded_by_an_earlier_verifier_at_its_deadline(
     record = answered(
         event_at=T0 + 1, chain_verdict=Verdict.GOOD, delivery_verdict=Verdict.PENDING, courier_at=courier_at
     )
-    outcome = OrderJudge(SPEC, {}).judge(record, Evidence(courier_read_at=T0 + LATE), T0 + LATE)
+    outcome = OrderJudge(SPEC, {}).judge(record, read_late(), T0 + LATE)
     assert outcome is not None
     assert (outcome.delivery_verdict, outcome.delivery_failure) == expected
 
 
 def test_the_details_say_how_late_or_what_is_missing() -> None:
     judge = OrderJudge(SPEC, {})
-    late = judge.judge(answered(), Evidence(event_times=[T0 + 10.5]), T0 + LATE)
+    late = judge.judge(answered(), read_late(event_times=[T0 + 10.5]), T0 + LATE)
     assert late is not None and late.details == "the event came 0.5 s after the deadline"
     record = answered(event_at=T0 + 1, chain_verdict=Verdict.GOOD, delivery_verdict=Verdict.PENDING)
-    missing = judge.judge(record, Evidence(), T0 + LATE)
+    missing = judge.judge(record, read_late(), T0 + LATE)
     assert missing is not None and missing.details == "the courier was not called by the deadline"
     unanswered = answered(api_at=None, api_status=None, api_latency_ms=None, api_body=None)
-    timeout = judge.judge(unanswered, Evidence(), T0 + LATE)
+    timeout = judge.judge(unanswered, read_late(), T0 + LATE)
     assert timeout is not None and timeout.details == "no answer recorded and no trace downstream"
 
 
-ITEM_ONLY = Evidence(item={"orderId": "o-1"})
-EVENT_ONLY = Evidence(event_times=[T0 + 1])
-COURIER_ONLY = Evidence(courier_calls=[CourierCall(order_id="o-1", status=200, at=T0 + 3)])
+ITEM_ONLY = read_late(item={"orderId": "o-1"})
+EVENT_ONLY = read_late(event_times=[T0 + 1])
+COURIER_ONLY = read_late(courier_calls=[CourierCall(order_id="o-1", status=200, at=T0 + 3)])
 
 
 @pytest.mark.parametrize("evidence", [ITEM_ONLY, EVENT_ONLY, COURIER_ONLY], ids=["item", "event", "courier"])
