@@ -141,7 +141,7 @@ def stage_breakdown(
     """Each stage's counts over ``[start, end)`` from CloudWatch and its share of ``consumed_minutes``."""
     definition = stage_definition(blackbox)
     history = read_history(definition, start=start, end=end, get_metric_data=get_metric_data, now=now)
-    sums = window_sums(history, definition.metric_ids(), start=start, end=end)
+    sums = window_sums(history, definition.metric_ids())
     stages = (*BUDGET_STAGES, Stage.COURIER)
     good = {s: sums[_stage_id(STAGE_GOOD, s)] for s in stages if _stage_id(STAGE_GOOD, s) in sums}
     bad = {s: sums[_stage_id(STAGE_BAD, s)] for s in stages if _stage_id(STAGE_BAD, s) in sums}

@@ -66,13 +66,13 @@ def stage_shares(
     return tuple(shares)
 
 
-def window_sums(history: History, ids: Iterable[str], *, start: int, end: int) -> dict[str, float]:
-    """Each of ``ids``' sum over the minutes in ``[start, end)`` that hold it (absent: no datapoint)."""
+def window_sums(history: History, ids: Iterable[str]) -> dict[str, float]:
+    """Each of ``ids``' sum over the minutes of ``history`` that hold it (absent: no datapoint); the
+    reader (``budget_history.read_history``) already bounds the history to the window."""
     wanted = set(ids)
     sums: dict[str, float] = {}
-    for minute, row in history.items():
-        if start <= minute < end:
-            for key, value in row.items():
-                if key in wanted:
-                    sums[key] = sums.get(key, 0.0) + value
+    for row in history.values():
+        for key, value in row.items():
+            if key in wanted:
+                sums[key] = sums.get(key, 0.0) + value
     return sums
