@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from chainprobe.ledger.model import Stage
@@ -13,10 +14,13 @@ from chainprobe.measure.budget_replay import SliBudget, replay
 from chainprobe.measure.budget_stages import StageShare, stage_shares
 from chainprobe.measure.budget_view import BudgetView
 from chainprobe.measure.budget_window import STAT, SliDefinition
+from chainprobe.report.alarms import load_inputs
 from chainprobe.report.alarms.inputs import BlackboxMetrics
 from chainprobe.report.budget_html import render_budget_html
 from chainprobe.report.budget_view import budget_json, budget_markdown, terminal_lines
-from chainprobe.run_budget import stage_breakdown, stage_definition
+from chainprobe.run_budget import compute_budget, stage_breakdown, stage_definition
+
+ORDERS = Path(__file__).resolve().parents[3] / "probes" / "orders.yaml"
 
 M, D = 60, 86_400
 E = 10 * D
@@ -150,3 +154,42 @@ def test_the_stage_counts_are_read_in_one_batch_over_the_budget_window_only() ->
         [{"Name": "Probe", "Value": "orders"}, {"Name": "Stage", "Value": "courier"}],
     )
     assert len(queries) == 8 and all(q["MetricStat"]["Stat"] == "Sum" for q in queries)
+
+
+def test_compute_budget_divides_the_budget_windows_stage_counts_by_the_black_box_consumed_minutes(
+    tmp_path: Path,
+) -> None:
+    # The black box: 2 good, 11 bad an hour before E. Per stage: the same orders, and 5 bad at event
+    # an hour before the budget window, inside the replay's look-back (not in the window's budget).
+    at = {
+        "blackboxGood": [(E - 3600, 2.0)],
+        "blackboxBad": [(E - 3600, 11.0)],
+        "stageGoodApi": [(E - 3600, 2.0)],
+        "stageBadApi": [(E - 3600, 11.0)],
+        "stageBadEvent": [(E - D - 3600, 5.0)],
+    }
+
+    def get_metric_data(**kwargs: Any) -> dict[str, Any]:
+        start, end = (int(kwargs[k].timestamp()) for k in ("StartTime", "EndTime"))
+        results = []
+        for query in kwargs["MetricDataQueries"]:
+            points = [(t, v) for t, v in at.get(query["Id"], []) if start <= t < end]
+            stamps = [datetime.fromtimestamp(t, UTC) for t, _ in points]
+            results.append({"Id": query["Id"], "Timestamps": stamps, "Values": [v for _, v in points]})
+        return {"MetricDataResults": results}
+
+    view = compute_budget(
+        load_inputs(ORDERS, variables={}),
+        window=timedelta(days=1),
+        end=E,
+        get_metric_data=get_metric_data,
+        now=E,
+        target_name="local",
+        ledger_path=tmp_path / "absent.sqlite",
+    )
+
+    box = next(b for b in view.slis if b.sli.key == "blackbox")
+    assert box.requests == 13
+    assert view.stages is not None
+    assert [(s.stage, s.good, s.bad, s.share) for s in view.stages] == [(Stage.API, 2.0, 11.0, 1.0)]
+    assert view.stages[0].minutes == box.consumed_minutes
