@@ -169,8 +169,12 @@ def test_compute_budget_divides_the_budget_windows_stage_counts_by_the_black_box
         "stageBadEvent": [(E - D - 3600, 5.0)],
     }
 
+    stage_reads: list[int] = []
+
     def get_metric_data(**kwargs: Any) -> dict[str, Any]:
         start, end = (int(kwargs[k].timestamp()) for k in ("StartTime", "EndTime"))
+        if any(q["Id"] == "stageGoodApi" for q in kwargs["MetricDataQueries"]):
+            stage_reads.append(start)
         results = []
         for query in kwargs["MetricDataQueries"]:
             points = [(t, v) for t, v in at.get(query["Id"], []) if start <= t < end]
@@ -193,3 +197,4 @@ def test_compute_budget_divides_the_budget_windows_stage_counts_by_the_black_box
     assert view.stages is not None
     assert [(s.stage, s.good, s.bad, s.share) for s in view.stages] == [(Stage.API, 2.0, 11.0, 1.0)]
     assert view.stages[0].minutes == box.consumed_minutes
+    assert stage_reads == [E - D]  # one batch, for the black-box SLI alone, from the window's start
