@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from chainprobe.ledger.model import Stage
 from chainprobe.measure.budget import load_windows
+from chainprobe.measure.budget_history import MAX_DATAPOINTS, read_history
 from chainprobe.measure.budget_replay import SliBudget, replay
 from chainprobe.measure.budget_stages import StageShare, stage_shares
 from chainprobe.measure.budget_view import BudgetView
@@ -198,3 +200,20 @@ def test_compute_budget_divides_the_budget_windows_stage_counts_by_the_black_box
     assert [(s.stage, s.good, s.bad, s.share) for s in view.stages] == [(Stage.API, 2.0, 11.0, 1.0)]
     assert view.stages[0].minutes == box.consumed_minutes
     assert stage_reads == [E - D]  # one batch, for the black-box SLI alone, from the window's start
+
+
+def test_the_eight_stage_queries_are_read_in_chunks_no_call_of_which_can_exceed_the_datapoint_limit() -> None:
+    # 15 days of 1-minute data for 8 queries is 172,800 points per query: chunks. A range of n periods
+    # can hold n + 1 period starts (CloudWatch's bound, and the local plugin's, counts both ends).
+    sizes: list[int] = []
+
+    def get_metric_data(**kwargs: Any) -> dict[str, Any]:
+        seconds = (kwargs["EndTime"] - kwargs["StartTime"]).total_seconds()
+        queries = kwargs["MetricDataQueries"]
+        sizes.append(sum(math.ceil(seconds / q["MetricStat"]["Period"]) + 1 for q in queries))
+        return {"MetricDataResults": []}
+
+    definition = stage_definition(BlackboxMetrics(namespace="Chainprobe", dimensions={"Probe": "orders"}))
+    read_history(definition, start=E - 15 * D, end=E, get_metric_data=get_metric_data, now=E)
+
+    assert sizes == [MAX_DATAPOINTS, 72_016]  # 21,600 minutes: 12,599 (+1) and 9,001 (+1), 8 queries each
