@@ -15,6 +15,11 @@ the ledger's (``budget_window.merge_histories``), so a run that was published an
 counts once, and a run that never published (no ``--publish-metrics``, CloudWatch refused) still
 counts. The metric-math SLI is CloudWatch's alone (the ledger holds no service metrics).
 
+With the black-box SLI, the per-stage counts (``StageGood``/``StageBad`` per ``Stage``, the spec's
+dimensions plus ``Stage``, ``report.stage_metrics``) are read with the same reader, one batch of
+queries, over the budget window ``[end - window, end)``, and divided by ``measure.budget_stages``:
+which chain stage spent the budget (courier apart: delivery is its own SLI).
+
 Raises ``SpecError``, ``BudgetError`` and the alarms' ``AlarmsError`` (exit 2); botocore errors go
 through (exit 3).
 """
@@ -26,17 +31,19 @@ from datetime import timedelta
 from pathlib import Path
 
 from chainprobe.ledger.location import resolve_ledger_path
-from chainprobe.ledger.model import Verdict
+from chainprobe.ledger.model import Stage, Verdict
 from chainprobe.ledger.store import Ledger
 from chainprobe.measure.budget_history import read_history
 from chainprobe.measure.budget_replay import replay
+from chainprobe.measure.budget_stages import BUDGET_STAGES, StageShare, stage_shares, window_sums
 from chainprobe.measure.budget_view import BudgetView
 from chainprobe.measure.budget_window import MINUTE, History, SliDefinition, merge_histories
 from chainprobe.measure.window_sli import GetMetricData
-from chainprobe.report.alarms.inputs import AlarmInputs
-from chainprobe.report.alarms.sources import BLACKBOX_METRICS, SliSource, TreatMissingData
+from chainprobe.report.alarms.inputs import AlarmInputs, BlackboxMetrics
+from chainprobe.report.alarms.sources import BLACKBOX_METRICS, SliSource, TreatMissingData, blackbox_query
+from chainprobe.report.stage_metrics import STAGE_BAD, STAGE_DIMENSION, STAGE_GOOD
 
-__all__ = ["compute_budget", "ledger_history", "sli_definitions"]
+__all__ = ["compute_budget", "ledger_history", "sli_definitions", "stage_breakdown", "stage_definition"]
 
 
 def sli_definitions(inputs: AlarmInputs) -> tuple[SliDefinition, ...]:
@@ -61,7 +68,7 @@ def compute_budget(
     notes, runs = [], 0
     if inputs.blackbox is None:
         notes.append("no cloudwatch_publish section: the black-box SLI is not read (metric math only)")
-    budgets = []
+    budgets, stages = [], None
     for sli in sli_definitions(inputs):
         history: History = read_history(sli, start=start, end=end, get_metric_data=get_metric_data, now=now)
         if sli.key == "blackbox":
@@ -71,9 +78,19 @@ def compute_budget(
             history = merge_histories(history, local)
         if not sli.requests_ids:
             notes.append(f"{sli.key}: no requests in the expression: no minimum-traffic guard")
-        budgets.append(
-            replay(sli, history, objective=inputs.objective, windows=inputs.windows, window=window, end=end)
+        budget = replay(
+            sli, history, objective=inputs.objective, windows=inputs.windows, window=window, end=end
         )
+        budgets.append(budget)
+        if sli.key == "blackbox" and inputs.blackbox is not None:
+            stages = stage_breakdown(
+                inputs.blackbox,
+                start=end - int(window.total_seconds()),
+                end=end,
+                consumed_minutes=budget.consumed_minutes,
+                get_metric_data=get_metric_data,
+                now=now,
+            )
     return BudgetView(
         probe=inputs.spec.name,
         spec_source=inputs.spec_source,
@@ -82,9 +99,57 @@ def compute_budget(
         window=window,
         end=end,
         slis=tuple(budgets),
+        stages=stages,
         ledger_runs=runs,
         notes=tuple(notes),
     )
+
+
+def stage_definition(blackbox: BlackboxMetrics) -> SliDefinition:
+    """The per-stage counts as ``MetricStat`` queries (ids ``stageGoodApi``, ``stageBadCourier``, ...),
+    for the history reader; no availability of their own."""
+    queries = tuple(
+        blackbox_query(
+            _stage_id(metric, stage),
+            blackbox.namespace,
+            metric,
+            {**blackbox.dimensions, STAGE_DIMENSION: stage.value},
+            label=f"{metric} {stage.value}",
+        )
+        for stage in (*BUDGET_STAGES, Stage.COURIER)
+        for metric in (STAGE_GOOD, STAGE_BAD)
+    )
+    return SliDefinition(
+        key="stages",
+        title="per-stage results",
+        queries=queries,
+        availability_id="",
+        requests_ids=(),
+        missing_breaches=False,
+    )
+
+
+def stage_breakdown(
+    blackbox: BlackboxMetrics,
+    *,
+    start: int,
+    end: int,
+    consumed_minutes: float,
+    get_metric_data: GetMetricData,
+    now: float,
+) -> tuple[StageShare, ...]:
+    """Each stage's counts over ``[start, end)`` from CloudWatch and its share of ``consumed_minutes``."""
+    definition = stage_definition(blackbox)
+    history = read_history(definition, start=start, end=end, get_metric_data=get_metric_data, now=now)
+    sums = window_sums(history, definition.metric_ids())
+    stages = (*BUDGET_STAGES, Stage.COURIER)
+    good = {s: sums[_stage_id(STAGE_GOOD, s)] for s in stages if _stage_id(STAGE_GOOD, s) in sums}
+    bad = {s: sums[_stage_id(STAGE_BAD, s)] for s in stages if _stage_id(STAGE_BAD, s) in sums}
+    return stage_shares(good, bad, consumed_minutes=consumed_minutes)
+
+
+def _stage_id(metric: str, stage: Stage) -> str:
+    return f"{metric[0].lower()}{metric[1:]}{stage.value.title()}"
 
 
 def ledger_history(

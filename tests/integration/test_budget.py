@@ -7,7 +7,9 @@ must count once. After the first run, one error among three requests: the comman
 deployed alarm's own expression reads 0 (the minimum-traffic guard, one rule in both). After the burst,
 ``chainprobe budget`` (the command, as a user runs it) must give the budget hand arithmetic gives, say
 that the tiers which fire now are exactly the composites in ALARM, and time the first page from the
-first bad minute (the first run's) to the minute after the burst's, when page-fast fired.
+first bad minute (the first run's) to the minute after the burst's, when page-fast fired, and say which
+stage spent the budget from the runs' per-stage results (every bad order at ``api``); the constructed
+history, published without per-stage results, has "no per-stage history".
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def test_the_budget_replay_agrees_with_the_generated_alarms(
     put_history(
         target, f"{deployed['probe']}-past", [(burst - 3600, 20, 0), (burst, 0, 20), (burst + 900, 20, 0)]
     )
-    _, replayed, _ = budget_when(cli_env, past, tmp_path / "past", 60)
+    _, replayed, said = budget_when(cli_env, past, tmp_path / "past", 60)
+    assert replayed["stages"] == [] and "spent by stage: no per-stage history" in said
     box = replayed["slis"]["blackbox"]
     assert [(a["tier"], a["fired_at"], a["cleared_at"]) for a in box["alerts"]] == [
         ("page-fast", iso(burst + 60), iso(burst + 360)),  # the burst leaves the 5 m window
@@ -144,6 +147,18 @@ def test_the_budget_replay_agrees_with_the_generated_alarms(
     error_rate = (1 + BURST) / (3 + BURST)
     assert abs(box["error_rate"] - error_rate) < 1e-9
     assert abs(box["budget"]["consumed"]["minutes"] - error_rate / 0.005 * 216) < 1e-6
+    # Which stage spent it: every bad order (1 + BURST handler-500s) at api, none at the later stages
+    # (judged only for the 2 good orders); courier is the delivery SLI, apart, with no share.
+    stages = {s["stage"]: (s["good"], s["bad"], s["share"]) for s in report["stages"]}
+    assert stages == {
+        "api": (2, 1 + BURST, 1.0),
+        "dynamodb": (2, 0, 0.0),
+        "event": (2, 0, 0.0),
+        "courier": (2, 0, None),
+    }
+    api = report["stages"][0]
+    assert abs(api["minutes"] - box["budget"]["consumed"]["minutes"]) < 1e-6
+    assert f"spent by stage: api {1 + BURST} bad: 100.0%" in out
     # The tiers the replay says fire now are the composites CloudWatch put in ALARM.
     firing = {name for name, tier in blackbox.items() if box["burn_rate_now"][tier]["firing"]}
     in_alarm = {name.removeprefix(f"{prefix}-") for name, state in states.items() if state == "ALARM"}

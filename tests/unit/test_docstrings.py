@@ -27,6 +27,7 @@ MODULES = [
     "chainprobe.ledger.location",
     "chainprobe.run_lifecycle",
     "chainprobe.measure.budget",
+    "chainprobe.measure.budget_stages",
     "chainprobe.measure.fault_log",
     "chainprobe.measure.sli",
     "chainprobe.measure.logsinsights",

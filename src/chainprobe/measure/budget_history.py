@@ -84,7 +84,8 @@ def _chunks(start: int, end: int, now: float, queries: int) -> Iterator[tuple[in
     cursor = start
     while cursor < end:
         period = _period_for(now - cursor)
-        last = min(end, cursor + max(period, MAX_DATAPOINTS // queries * period))
+        # n periods can touch n + 1 period starts: the bound a request is refused by counts both ends
+        last = min(end, cursor + max(period, (MAX_DATAPOINTS // queries - 1) * period))
         later = [b for b in boundaries if b > cursor]
         if later:
             last = min(last, -(-later[0] // period) * period)  # the boundary, rounded up to the period

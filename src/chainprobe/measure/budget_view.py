@@ -1,6 +1,8 @@
 """The budget view of one spec: every SLI's ``budget_replay.SliBudget`` and where the figures came from.
 
 Built by ``chainprobe.run_budget.compute_budget``, written by ``chainprobe.report.budget_view``.
+``stages``: which stage spent the black-box budget (``measure.budget_stages``): None when the black-box
+SLI is not read, empty when the window holds no per-stage history.
 ``exhausted`` and ``paging`` decide ``chainprobe budget``'s exit code (1 when either is non-empty).
 """
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chainprobe.measure.budget_replay import SliBudget
+from chainprobe.measure.budget_stages import StageShare
 from chainprobe.spec.duration import format_duration
 
 __all__ = ["BudgetView"]
@@ -28,6 +31,7 @@ class BudgetView:
     slis: tuple[SliBudget, ...]
     ledger_runs: int
     notes: tuple[str, ...]
+    stages: tuple[StageShare, ...] | None = None
 
     @property
     def window_text(self) -> str:

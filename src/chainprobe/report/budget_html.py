@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 
 from chainprobe.measure.budget_replay import SliBudget
+from chainprobe.measure.budget_stages import StageShare
 from chainprobe.measure.budget_view import BudgetView
 from chainprobe.report import charts
-from chainprobe.report.budget_view import budget_markdown
+from chainprobe.report.budget_view import NO_STAGE_HISTORY, budget_markdown, stage_text
 from chainprobe.report.charts import WIDTH, Scale, Svg, num, ticks
 from chainprobe.report.formatting import percent
 from chainprobe.report.html_page import esc, page
@@ -37,6 +38,8 @@ def render_budget_html(view: BudgetView) -> str:
         blocks.append(_figure(_remaining_chart(budget), "Error budget remaining over the window."))
         blocks.append(_figure(_burn_chart(budget), "Burn rate per tier (log scale) against its factor."))
         blocks.append(_figure(_alerts_chart(budget), "Replayed alerts: when each tier fired and cleared."))
+        if budget.sli.key == "blackbox" and view.stages is not None:
+            blocks.append(_stages_block(view.stages))
         blocks.append("</section>")
     blocks.append(
         '<footer class="meta"><p>The same data as <code>budget.json</code>. Times are UTC.</p></footer>'
@@ -180,3 +183,32 @@ def _alerts_chart(budget: SliBudget) -> str:
             svg.rect(x0, y + 2, max(x1 - x0, 2.0), 16.0, css, tip)
             svg.add(f'<line x1="{num(x0)}" y1="{num(y)}" x2="{num(x0)}" y2="{num(y + 20)}" class="m-sent"/>')
     return svg.render()
+
+
+def _stages_block(stages: tuple[StageShare, ...]) -> str:
+    """Which stage spent the black-box budget: a bar per stage, its share of the consumed budget."""
+    if not stages:
+        return f'<p class="meta">Budget spent by stage: {esc(NO_STAGE_HISTORY)} in the window.</p>'
+    height = 30.0 + 28.0 * len(stages)
+    svg = Svg(
+        "stages-blackbox", height, "Black-box budget spent by stage", f"Spent by stage: {stage_text(stages)}."
+    )
+    x_of = Scale(0.0, 1.0, LEFT, RIGHT)
+    for value in (0.0, 0.5, 1.0):
+        svg.line(x_of(value), 6.0, x_of(value), height - 20.0, "grid")
+        svg.text(x_of(value), height - 6.0, f"{value:.0%}", "tick", "middle")
+    for index, share in enumerate(stages):
+        y = 8.0 + 28.0 * index
+        svg.text(LEFT - 6, y + 14, share.stage.value, "tick", "end")
+        if share.share is None or share.minutes is None:
+            apart = " (delivery SLI, apart)" if not share.in_budget else ""
+            svg.text(LEFT + 4, y + 14, f"{share.bad:g} bad of {share.good + share.bad:g}{apart}", "tick")
+            continue
+        tip = f"{share.stage.value}: {share.bad:g} bad, {percent(share.share, 1)}, {share.minutes:.1f} min"
+        svg.rect(LEFT, y + 2, x_of(share.share) - LEFT, 16.0, "over", tip)
+        svg.text(
+            x_of(share.share) + 6, y + 14, f"{percent(share.share, 1)} ({share.minutes:.1f} min)", "tick"
+        )
+    return _figure(
+        svg.render(), "Black-box budget spent by stage (courier is the delivery SLI: counted apart)."
+    )

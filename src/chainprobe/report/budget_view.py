@@ -4,6 +4,9 @@
 ``budget.html`` (``report.budget_html``); names of their own, so a directory shared with a canary's
 ``report.json`` keeps both. Times are ISO 8601 UTC; ratios are 0..1 (``consumed`` above 1 is an
 overspent budget; ``remaining`` then negative); a window with no datapoint has ``error_rate`` null.
+``stages`` (the black-box SLI's, ``measure.budget_stages``): one entry per stage with data in the
+window, ``share`` of the consumed budget (null for courier, counted apart, or when nothing was spent);
+an empty list is no per-stage history in the window, null no black-box SLI.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chainprobe.measure.budget_replay import Alert, SliBudget, TierNow, WindowNow
+from chainprobe.measure.budget_stages import StageShare
 from chainprobe.measure.budget_view import BudgetView
 from chainprobe.report.formatting import percent
 from chainprobe.report.timefmt import iso_utc
@@ -21,7 +25,16 @@ from chainprobe.report.writer import check_report_dir
 from chainprobe.spec.duration import format_duration
 from chainprobe.spec.secrets import redact
 
-__all__ = ["budget_json", "budget_markdown", "terminal_lines", "write_budget_reports"]
+__all__ = [
+    "NO_STAGE_HISTORY",
+    "budget_json",
+    "budget_markdown",
+    "stage_text",
+    "terminal_lines",
+    "write_budget_reports",
+]
+
+NO_STAGE_HISTORY = "no per-stage history"
 
 
 def budget_json(view: BudgetView) -> dict[str, Any]:
@@ -39,7 +52,34 @@ def budget_json(view: BudgetView) -> dict[str, Any]:
         "paging": list(view.paging),
         "notes": list(view.notes),
         "slis": {b.sli.key: _sli_json(b) for b in view.slis},
+        "stages": None if view.stages is None else [_stage_json(s) for s in view.stages],
     }
+
+
+def _stage_json(share: StageShare) -> dict[str, Any]:
+    return {
+        "stage": share.stage.value,
+        "good": share.good,
+        "bad": share.bad,
+        "share": share.share,
+        "minutes": share.minutes,
+        "in_budget": share.in_budget,
+    }
+
+
+def stage_text(stages: tuple[StageShare, ...]) -> str:
+    """Which stage spent the black-box budget, in one line (``api 11 bad: 100.0%, 19.8 min; ...``)."""
+    if not stages:
+        return NO_STAGE_HISTORY
+    parts = []
+    for s in stages:
+        if not s.in_budget:
+            parts.append(f"{s.stage.value} {s.bad:g} bad of {s.good + s.bad:g} (delivery SLI, apart)")
+        elif s.share is None or s.minutes is None:
+            parts.append(f"{s.stage.value} {s.bad:g} bad")
+        else:
+            parts.append(f"{s.stage.value} {s.bad:g} bad: {percent(s.share, 1)}, {s.minutes:.1f} min")
+    return "; ".join(parts)
 
 
 def _sli_json(budget: SliBudget) -> dict[str, Any]:
@@ -116,6 +156,8 @@ def terminal_lines(view: BudgetView) -> list[str]:
             out.append(
                 f"    first page: {page.tier} {page.time_to_fire_s / 60:g} min after the first bad minute"
             )
+        if budget.sli.key == "blackbox" and view.stages is not None:
+            out.append(f"    spent by stage: {stage_text(view.stages)}")
     out.extend(f"  note: {note}" for note in view.notes)
     verdict = "budget left, no page firing"
     if view.exhausted or view.paging:
@@ -144,6 +186,13 @@ def budget_markdown(view: BudgetView) -> str:
             f"({b.consumed_minutes:.1f} min) | {percent(b.remaining, 1)} ({b.remaining_minutes:.1f} of "
             f"{b.budget_minutes:g} min) |"
         )
+    if view.stages is not None:
+        lines += ["", "Black-box budget spent by stage:", ""]
+        if not view.stages:
+            lines.append(f"_{NO_STAGE_HISTORY} in the window._")
+        else:
+            lines += ["| stage | good | bad | share of consumed | minutes |", "|---|---:|---:|---:|---:|"]
+            lines.extend(_stage_row(s) for s in view.stages)
     lines += ["", "| SLI | tier | factor | long | short | firing now |", "|---|---|---:|---:|---:|---|"]
     for b in view.slis:
         for t in b.tiers_now:
@@ -158,6 +207,14 @@ def budget_markdown(view: BudgetView) -> str:
             lines.append(f"| {b.sli.key} | none fired |")
     lines.extend(["", *(f"- {note}" for note in view.notes)])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _stage_row(s: StageShare) -> str:
+    if not s.in_budget:
+        share, minutes = "apart (delivery SLI)", "-"
+    else:
+        share, minutes = percent(s.share, 1), "-" if s.minutes is None else f"{s.minutes:.1f}"
+    return f"| {s.stage.value} | {s.good:g} | {s.bad:g} | {share} | {minutes} |"
 
 
 def write_budget_reports(
