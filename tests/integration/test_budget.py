@@ -123,8 +123,11 @@ def test_the_budget_replay_agrees_with_the_generated_alarms(
     assert (low.report.sli.chain.good, low.report.sli.chain.bad) == (2, 1) and low.report.run.ended_at
     code, quiet, _ = budget_when(cli_env, spec, tmp_path / "quiet", 3)
     box = quiet["slis"]["blackbox"]
-    # One error in three spends the window's budget 66 times over (exit 1), but pages nobody.
-    assert code == 1 and quiet["paging"] == [] and "blackbox" in quiet["exhausted"]
+    # One error in three spends the window's budget 66 times over (exit 1), but pages nobody. (Only the
+    # black box is the probe's own: the metric-math SLI reads the whole API, whose last hour holds the
+    # earlier tests' faults on this shared stack, so whether it pages depends on the order tests run in.)
+    assert code == 1 and "blackbox" in quiet["exhausted"]
+    assert [alert for alert in quiet["paging"] if alert.startswith("blackbox ")] == []
     assert box["alerts"] == [] and quiet["ledger_runs"] == 1
     assert box["requests"] == 3  # published AND in the ledger: once
     assert abs(box["error_rate"] - 1 / 3) < 1e-9 and box["burn_rate_now"]["page-fast"]["short"]["low_traffic"]
