@@ -60,7 +60,11 @@ def canary_orders(
     # The run's report says the same, per fault asked for (the reference chain: the default locations).
     summary = outcome.report.faults
     assert summary is not None and summary.findings() == [] and summary.never_fired() is None
-    assert summary.checks == (FaultCheck(fault, len(MARKED), len(MARKED), len(fired)),)
+    (check,) = summary.checks
+    assert check == FaultCheck(fault, len(MARKED), len(MARKED), check.log_entries)
+    # The report counted the log when its verdicts were final; a courier fault's retries go on after that
+    # (the queue redelivers a failed record), so the log read now may hold more entries, never fewer.
+    assert len(MARKED) <= check.log_entries <= len(fired)
     # A good order has every stage on its timeline.
     assert all(o.api_at and o.dynamodb_at and o.event_at for o in orders if o.chain_verdict is Verdict.GOOD)
     return orders
