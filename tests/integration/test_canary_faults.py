@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from chainprobe.ledger.store import Ledger
 from chainprobe.measure.fault_log import FaultCheck
 from chainprobe.pipeline import run_canary
 from chainprobe.stacks.courier_admin import CourierAdmin
+from chainprobe.stacks.local.fault_names import FiredFault
 from chainprobe.stacks.local.faults import FaultRegistryClient
 from chainprobe.target import Target
 
@@ -36,9 +38,24 @@ COURIER_FAULTS = ("courier-5xx", "courier-429", "courier-reset", "courier-slow")
 DELIVERY_DEADLINE_S = 30  # probes/orders.yaml: slo.delivery.deadline_seconds
 
 
-def canary_orders(
-    target: Target, ledger_path: Path, spec: Path, fault: str, rate: float = 3.0
-) -> list[OrderRecord]:
+@dataclass(frozen=True)
+class FaultedRun:
+    """A canary's orders, the fault log's entries for them (the ground truth), and the report's check."""
+
+    orders: list[OrderRecord]
+    fired: list[FiredFault]
+    check: FaultCheck
+
+    @property
+    def fired_orders(self) -> set[str]:
+        return {entry.order_id for entry in self.fired}
+
+    @property
+    def marked_orders(self) -> set[str]:
+        return {o.order_id for o in self.orders if o.seq in MARKED}
+
+
+def canary_orders(target: Target, ledger_path: Path, spec: Path, fault: str, rate: float = 3.0) -> FaultedRun:
     registry = FaultRegistryClient.for_endpoint(str(target.endpoints["aws_endpoint_url"]))
     started = time.time()
     outcome = run_canary(
@@ -52,22 +69,20 @@ def canary_orders(
     )
     with Ledger(ledger_path) as ledger:
         orders = ledger.orders(outcome.report.run.run_id)
-    # The ground truth: the fault log names exactly the marked orders, and only for this fault.
     run_ids = {o.order_id for o in orders}
     fired = [entry for entry in registry.log(since=started) if entry.order_id in run_ids]
-    assert {entry.fault for entry in fired} == {fault}
-    assert {entry.order_id for entry in fired} == {o.order_id for o in orders if o.seq in MARKED}
-    # The run's report says the same, per fault asked for (the reference chain: the default locations).
+    # The ground truth names only this fault, and only on marked orders.
+    assert {entry.fault for entry in fired} <= {fault}
     summary = outcome.report.faults
-    assert summary is not None and summary.findings() == [] and summary.never_fired() is None
+    assert summary is not None and summary.never_fired() is None
     (check,) = summary.checks
-    assert check == FaultCheck(fault, len(MARKED), len(MARKED), check.log_entries)
-    # The report counted the log when its verdicts were final; a courier fault's retries go on after that
-    # (the queue redelivers a failed record), so the log read now may hold more entries, never fewer.
-    assert len(MARKED) <= check.log_entries <= len(fired)
+    assert (check.fault, check.marked) == (fault, len(MARKED))
+    assert (check.unmarked_hits, check.hit_by_others) == (0, ())
     # A good order has every stage on its timeline.
     assert all(o.api_at and o.dynamodb_at and o.event_at for o in orders if o.chain_verdict is Verdict.GOOD)
-    return orders
+    run = FaultedRun(orders, fired, check)
+    assert run.fired_orders <= run.marked_orders
+    return run
 
 
 @pytest.mark.parametrize("fault", sorted(CHAIN_FAULTS))
@@ -77,7 +92,11 @@ def test_a_chain_fault_makes_exactly_the_marked_orders_bad(
     quick_spec: Path,
     fault: str,
 ) -> None:
-    orders = canary_orders(target, ledger_path, quick_spec, fault)
+    run = canary_orders(target, ledger_path, quick_spec, fault)
+    orders = run.orders
+    # A chain fault fires while the order is answered: the log and the report name exactly the marked ones.
+    assert run.fired_orders == run.marked_orders
+    assert run.check == FaultCheck(fault, len(MARKED), len(MARKED), len(run.fired))
 
     bad = {o.seq: o.chain_failure for o in orders if o.chain_verdict is Verdict.BAD}
     assert bad == dict.fromkeys(MARKED, CHAIN_FAULTS[fault])
@@ -89,7 +108,10 @@ def test_handler_latency_slows_exactly_the_marked_orders(
     target: Target, ledger_path: Path, quick_spec: Path
 ) -> None:
     # Slow enough that no order waits behind a sleeping one (one warm environment serves them all).
-    orders = canary_orders(target, ledger_path, quick_spec, "handler-latency", rate=0.5)
+    run = canary_orders(target, ledger_path, quick_spec, "handler-latency", rate=0.5)
+    orders = run.orders
+    assert run.fired_orders == run.marked_orders
+    assert run.check == FaultCheck("handler-latency", len(MARKED), len(MARKED), len(run.fired))
 
     assert all(o.chain_verdict is Verdict.GOOD for o in orders)
     slow = {o.seq for o in orders if (o.api_latency_ms or 0) >= 1500}
@@ -116,7 +138,8 @@ def test_a_courier_fault_fails_exactly_the_marked_deliveries(
     quick_spec: Path,
     fault: str,
 ) -> None:
-    orders = canary_orders(target, ledger_path, quick_spec, fault)
+    run = canary_orders(target, ledger_path, quick_spec, fault)
+    orders = run.orders
 
     assert all(o.chain_verdict is Verdict.GOOD for o in orders)
     # A slow courier holds up the orders batched behind a marked one (records of a batch are delivered one
@@ -133,3 +156,15 @@ def test_a_courier_fault_fails_exactly_the_marked_deliveries(
         else:
             assert order.delivery_verdict is Verdict.GOOD, order
     assert any(o.delivery_failure is FailureClass.COURIER_FAILED for o in orders if o.seq in MARKED)
+    # A courier fault fires when the courier is called: every marked order that reached it in time is in the
+    # log (one held up past its deadline may reach it only after the log was read) and in the report's count.
+    in_time = {
+        o.order_id
+        for o in orders
+        if o.sent_at and first_call.get(o.order_id, float("inf")) <= o.sent_at + DELIVERY_DEADLINE_S
+    }
+    assert run.marked_orders & in_time <= run.fired_orders
+    assert len(run.marked_orders & in_time) <= run.check.logged_orders <= len(MARKED)
+    # The report counted the log when its verdicts were final; the retries go on after that (the queue
+    # redelivers a failed record), so the log read later may hold more entries, never fewer.
+    assert run.check.logged_orders <= run.check.log_entries <= len(run.fired)

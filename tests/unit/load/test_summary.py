@@ -103,6 +103,8 @@ def test_values_from_the_environment_are_never_written_but_come_back_from_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     secret = "k-3f9a0c77d1"
+    for name in [n for n in os.environ if n.startswith("CHAINPROBE_")]:  # only this test's variables
+        monkeypatch.delenv(name)
     monkeypatch.setenv("CHAINPROBE_API_KEY", secret)
     context = RunContext(
         run_id="r-1",
