@@ -70,6 +70,10 @@ log_groups:
 correlation_field: correlation_id
 milestone_field: status
 first_milestone: {name: START, log_group: "/aws/lambda/${orders_function:-OrdersHandler}"}
+milestones:
+  - {name: SAVED_IN_DATABASE, log_group: "/aws/lambda/${orders_function:-OrdersHandler}"}
+  - {name: PUBLISHED, log_group: "/aws/lambda/${orders_function:-OrdersHandler}"}
+  - {name: START, log_group: "/aws/lambda/${delivery_function:-DeliveryHandler}"}
 last_milestone: {name: COMPLETED, log_group: "/aws/lambda/${delivery_function:-DeliveryHandler}"}
 failure_milestone: FAILED
 exception_fields: [reason, exception]

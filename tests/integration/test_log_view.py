@@ -96,12 +96,14 @@ def test_an_unhandled_exception_is_named_in_each_bad_orders_drilldown(
         drilldown = item["drilldown"]
         message = f"injected fault lambda-exception for order {item['order_id']}"
         assert drilldown["exception"] == {"type": "InjectedHandlerError", "message": message}
-        assert drilldown["missing_milestone"] == "COMPLETED in /aws/lambda/DeliveryHandler"
+        # The spec's path (START, SAVED_IN_DATABASE, PUBLISHED, START in the delivery function, COMPLETED
+        # there): the injected exception comes before the order is saved.
+        assert drilldown["missing_milestone"] == "SAVED_IN_DATABASE in /aws/lambda/OrdersHandler"
         assert [m["name"] for m in drilldown["milestones"]] == ["START", "FAILED"]
         assert drilldown["functions"] == ["OrdersHandler"]
         assert f'correlation_id = "{item["order_id"]}"' in item["console"]["query"]
         assert f"InjectedHandlerError: {message}" in html and f"InjectedHandlerError: {message}" in terminal
-    assert "never reached COMPLETED in /aws/lambda/DeliveryHandler" in html
+    assert "never reached SAVED_IN_DATABASE in /aws/lambda/OrdersHandler" in html
 
     # The same run's logs, read with a log group that does not exist: a note, never an error.
     def missing_group(data: Spec) -> None:
@@ -155,7 +157,8 @@ def test_a_swallowed_publish_failure_is_seen_by_the_black_box_and_the_logs_only(
     assert drilled.returncode == 0, drilled.stderr
     for order_id in logs["failed_orders"]:
         assert f"order {order_id} (seq " in drilled.stdout
-    assert drilled.stdout.count("missing     COMPLETED in /aws/lambda/DeliveryHandler") == failed
+    # The naive handler logged PUBLISHED for an entry EventBridge refused: the delivery never started.
+    assert drilled.stdout.count("missing     START in /aws/lambda/DeliveryHandler") == failed
     assert drilled.stdout.count("functions   OrdersHandler\n") == failed
     assert drilled.stdout.count("SAVED_IN_DATABASE OrdersHandler") == failed
     unknown = chainprobe(cli_env, "logs", "--run", report["run_id"], "--order", "o-nowhere")

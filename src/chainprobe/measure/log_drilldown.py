@@ -11,9 +11,10 @@ it logged. Example::
     rows = run_logs_query(client, query=drilldown_query(spec, ids), ...).rows
     for order in drilldowns(spec, rows, ids): order.missing_milestone, order.exception
 
-``missing_milestone`` is ``None`` when the order reached the last milestone, else the first milestone
-when it never reached that, else the last one; a milestone with a log group is written ``NAME in
-GROUP``. An order the query found no line of has every field empty and misses the first milestone.
+``missing_milestone`` is ``None`` when the order reached the last milestone, else the first milestone of
+its path (the first, the spec's ``milestones`` in order, the last) that it did not reach after the one
+before it; a milestone with a log group is written ``NAME in GROUP``. An order the query found no
+line of has every field empty and misses the first milestone.
 
 The exception (``type``, ``message``) is the first an order's lines name, in this order: the Lambda
 runtime's unhandled-error line (``[ERROR] Type: message`` as text, or JSON with ``errorType`` and
@@ -191,6 +192,12 @@ def _missing(spec: LogsSpec, hits: Sequence[MilestoneHit]) -> str | None:
         return _named(spec.first_milestone)
     if any(_is(hit, spec.last_milestone) and hit.at >= first for hit in hits):
         return None
+    reached = first
+    for milestone in spec.milestones:
+        at = next((hit.at for hit in hits if _is(hit, milestone) and hit.at >= reached), None)
+        if at is None:
+            return _named(milestone)
+        reached = at
     return _named(spec.last_milestone)
 
 

@@ -30,7 +30,7 @@ from chainprobe.measure.log_view import (
 )
 from chainprobe.measure.logs_query import LogsClient, QueryAnswer, run_logs_query
 from chainprobe.spec.exceptions import SpecError
-from chainprobe.spec.model import LogsSpec
+from chainprobe.spec.model import LogsSpec, Milestone
 from chainprobe.spec.template import Scalar, render
 
 __all__ = ["DEFAULT_WAIT_S", "LogViewReading", "read_log_view", "rendered"]
@@ -57,14 +57,19 @@ def rendered(spec: LogsSpec, endpoints: Mapping[str, Scalar]) -> LogsSpec:
     def fill(template: str | None, field: str) -> str | None:
         return None if template is None else render(template, endpoints, field=field)
 
+    def filled(milestone: Milestone, field: str) -> Milestone:
+        return replace(milestone, log_group=fill(milestone.log_group, field))
+
     groups = tuple(
         render(group, endpoints, field=f"logs.log_groups[{i}]") for i, group in enumerate(spec.log_groups)
     )
-    first = replace(
-        spec.first_milestone, log_group=fill(spec.first_milestone.log_group, "logs.first_milestone")
+    return replace(
+        spec,
+        log_groups=groups,
+        first_milestone=filled(spec.first_milestone, "logs.first_milestone"),
+        milestones=tuple(filled(m, f"logs.milestones[{i}]") for i, m in enumerate(spec.milestones)),
+        last_milestone=filled(spec.last_milestone, "logs.last_milestone"),
     )
-    last = replace(spec.last_milestone, log_group=fill(spec.last_milestone.log_group, "logs.last_milestone"))
-    return replace(spec, log_groups=groups, first_milestone=first, last_milestone=last)
 
 
 def read_log_view(

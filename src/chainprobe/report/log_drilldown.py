@@ -4,7 +4,7 @@ with its console query). Every line is redacted of secrets. Example (``render_dr
 
     order o-r-1-0 (seq 0): bad, event_missing
       milestones  START OrdersHandler 04:38:01.123 | SAVED_IN_DATABASE OrdersHandler 04:38:01.150
-      missing     COMPLETED in /aws/lambda/DeliveryHandler
+      missing     PUBLISHED in /aws/lambda/OrdersHandler
       functions   OrdersHandler
       exception   InternalFailure: entry not accepted
       log lines   2026-12-05 04:38:01.123 OrdersHandler {"level": "INFO", ...}

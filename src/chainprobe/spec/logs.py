@@ -9,14 +9,17 @@ Example (YAML)::
       correlation_field: correlation_id     # holds the order id
       milestone_field: status
       first_milestone: {name: START, log_group: "/aws/lambda/${orders_function:-OrdersHandler}"}
+      milestones: [SAVED_IN_DATABASE, PUBLISHED]   # optional: the path between first and last, in order
       last_milestone: {name: COMPLETED, log_group: "/aws/lambda/${delivery_function:-DeliveryHandler}"}
       failure_milestone: FAILED
       exception_fields: [reason]
 
 A milestone is a name, or a mapping of ``name`` and ``log_group`` (then only that group's lines count:
 both reference functions log ``COMPLETED``). A milestone's ``log_group`` must be one of ``log_groups``,
-written the same way. Field names and milestone names are restricted to characters that need no
-quoting in a Logs Insights query.
+written the same way. ``milestones`` (optional) are the ones a good request passes between the first
+and the last, in order: with them a bad order's drill-down names the first one it never reached (such
+as ``PUBLISHED``), without them only the first or the last. Field names and milestone names are
+restricted to characters that need no quoting in a Logs Insights query.
 """
 
 from __future__ import annotations
@@ -35,11 +38,11 @@ _MILESTONE_EXPECTED = "a milestone name of letters, digits, '_', '.', ':' or '-'
 
 def read_logs(node: Node) -> LogsSpec:
     """``logs``: log_groups, correlation_field, milestone_field, first_milestone, last_milestone,
-    failure_milestone, exception_fields."""
+    milestones, failure_milestone, exception_fields."""
     fields = Fields(
         node,
         required=("log_groups", "correlation_field", "milestone_field", "first_milestone", "last_milestone"),
-        optional=("failure_milestone", "exception_fields"),
+        optional=("milestones", "failure_milestone", "exception_fields"),
     )
     groups = tuple(
         read_template(item, expected="a log group name or template such as /aws/lambda/${function}")
@@ -47,12 +50,19 @@ def read_logs(node: Node) -> LogsSpec:
     )
     failure = fields.optional("failure_milestone")
     exceptions = fields.optional("exception_fields")
+    path = fields.optional("milestones")
     return LogsSpec(
         log_groups=groups,
         correlation_field=_field(fields.get("correlation_field")),
         milestone_field=_field(fields.get("milestone_field")),
         first_milestone=_milestone(fields.get("first_milestone"), groups),
         last_milestone=_milestone(fields.get("last_milestone"), groups),
+        milestones=tuple(
+            _milestone(item, groups)
+            for item in path.items(expected="a list of milestones, each a name or {name, log_group}")
+        )
+        if path
+        else (),
         failure_milestone=failure.text(pattern=_MILESTONE, expected=_MILESTONE_EXPECTED) if failure else None,
         exception_fields=tuple(
             _field(item) for item in exceptions.items(expected="a list of log field names")

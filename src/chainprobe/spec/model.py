@@ -260,13 +260,15 @@ class Milestone:
 class LogsSpec:
     """The chain's own structured logs: where they are (``log_groups``, templates), which field carries
     the correlation id (the order id) and which the milestone, the first and last milestones of a
-    request, the failure milestone, and the fields that hold an exception's text."""
+    request, the milestones a good request passes between them (in order; optional), the failure
+    milestone, and the fields that hold an exception's text."""
 
     log_groups: tuple[str, ...]
     correlation_field: str
     milestone_field: str
     first_milestone: Milestone
     last_milestone: Milestone
+    milestones: tuple[Milestone, ...] = ()
     failure_milestone: str | None = None
     exception_fields: tuple[str, ...] = ()
 

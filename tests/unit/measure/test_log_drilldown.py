@@ -205,3 +205,65 @@ def test_the_text_names_the_missing_milestone_and_exception_and_redacts_secrets(
     assert "exception   InternalFailure: entry not accepted" in text
     assert "milestones  START OrdersHandler 04:00:01.000 | SAVED_IN_DATABASE" in text
     assert "s3cr3t" not in text and "calling with key ***" in text
+
+
+PATH_SPEC = LogsSpec(
+    log_groups=SPEC.log_groups,
+    correlation_field=SPEC.correlation_field,
+    milestone_field=SPEC.milestone_field,
+    first_milestone=SPEC.first_milestone,
+    last_milestone=SPEC.last_milestone,
+    milestones=(
+        Milestone(name="SAVED_IN_DATABASE"),
+        Milestone(name="PUBLISHED"),
+        Milestone(name="START", log_group=DELIVERY),
+    ),
+    failure_milestone=SPEC.failure_milestone,
+    exception_fields=SPEC.exception_fields,
+)
+EARLY_PUBLISHED = [  # a PUBLISHED line logged before the order's START is not the order's path
+    row("o-6", 1, ORDERS, "stray", "PUBLISHED"),
+    row("o-6", 2, ORDERS, "order received", "START"),
+    row("o-6", 3, ORDERS, "order saved", "SAVED_IN_DATABASE"),
+]
+PUBLISHED_NOT_DELIVERED = [
+    row("o-7", 1, ORDERS, "order received", "START"),
+    row("o-7", 2, ORDERS, "order saved", "SAVED_IN_DATABASE"),
+    row("o-7", 3, ORDERS, "event published", "PUBLISHED"),
+    row("o-7", 4, ORDERS, "order created", "COMPLETED"),  # the orders function's own COMPLETED
+]
+STARTED_IN_DELIVERY = [
+    *PUBLISHED_NOT_DELIVERED,
+    row("o-7", 6, DELIVERY, "delivery started", "START"),
+    row("o-7", 9, DELIVERY, "delivery failed", "FAILED", "courier answered 500"),
+]
+
+# With the spec's path between first and last, the missing milestone is the first of the path not
+# reached after the one before it; the end reached needs no path.
+PATH_CASES = [
+    ("saved, publish failed", FAILED_PUBLISH, "o-1", "PUBLISHED"),
+    ("never started", DELIVERED, "o-9", f"START in {ORDERS}"),
+    ("failed before saving", UNHANDLED, "o-3", "SAVED_IN_DATABASE"),
+    ("a milestone before the first does not count", EARLY_PUBLISHED, "o-6", "PUBLISHED"),
+    ("published, the delivery never started", PUBLISHED_NOT_DELIVERED, "o-7", f"START in {DELIVERY}"),
+    ("delivery started and failed", STARTED_IN_DELIVERY, "o-7", f"COMPLETED in {DELIVERY}"),
+    ("delivered: no path needed", DELIVERED, "o-2", None),
+    (
+        "a path milestone logged before the one before it does not count",
+        [
+            row("o-8", 1, ORDERS, "order received", "START"),
+            row("o-8", 2, ORDERS, "event published", "PUBLISHED"),
+            row("o-8", 3, ORDERS, "order saved", "SAVED_IN_DATABASE"),
+        ],
+        "o-8",
+        "PUBLISHED",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "rows", "order_id", "missing"), PATH_CASES, ids=[c[0] for c in PATH_CASES])
+def test_the_missing_milestone_follows_the_specs_path(
+    case: str, rows: list[dict[str, str]], order_id: str, missing: str | None
+) -> None:
+    (found,) = drilldowns(PATH_SPEC, rows, [order_id])
+    assert found.missing_milestone == missing

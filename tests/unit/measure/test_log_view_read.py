@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from chainprobe.ledger.model import OrderRecord, Verdict
-from chainprobe.measure.log_view_read import read_log_view
+from chainprobe.measure.log_view_read import read_log_view, rendered
 from chainprobe.measure.logsinsights import LogEvent, evaluate
+from chainprobe.spec.exceptions import SpecError
 from chainprobe.spec.model import LogsSpec, Milestone
 
 ORDERS, DELIVERY = "/aws/lambda/${orders_function:-OrdersHandler}", "/aws/lambda/DeliveryHandler"
@@ -125,3 +129,15 @@ def test_an_order_whose_delivery_the_black_box_judged_bad_is_not_waited_for() ->
         client, SPEC, {}, [late], start=0.0, end=10.0, wait_s=30, clock=clock, sleep=clock.sleep
     )
     assert (reading.queries, reading.notes, clock.now) == (1, (), 0.0)
+
+
+def test_every_milestones_log_group_template_is_filled_in() -> None:
+    path = (Milestone(name="PUBLISHED", log_group=ORDERS), Milestone(name="START", log_group=DELIVERY))
+    filled = rendered(replace(SPEC, milestones=path), {"orders_function": "Orders-1"})
+    assert filled.log_groups == ("/aws/lambda/Orders-1", DELIVERY)
+    assert filled.first_milestone.log_group == "/aws/lambda/Orders-1"
+    assert [m.log_group for m in filled.milestones] == ["/aws/lambda/Orders-1", DELIVERY]
+    assert filled.last_milestone.log_group == DELIVERY
+    unknown = (Milestone(name="START", log_group="/aws/lambda/${nope}"),)
+    with pytest.raises(SpecError, match=r"logs\.milestones\[0\]"):
+        rendered(replace(SPEC, milestones=unknown), {})

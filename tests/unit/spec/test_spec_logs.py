@@ -50,6 +50,16 @@ def test_the_section_reads_into_the_model() -> None:
     assert logs.last_milestone == Milestone(name="COMPLETED", log_group=None)
     assert logs.failure_milestone == "FAILED"
     assert logs.exception_fields == ("reason", "error.message")
+    assert logs.milestones == ()
+
+
+def test_the_path_between_first_and_last_reads_in_order() -> None:
+    path = ["SAVED_IN_DATABASE", {"name": "START", "log_group": "/aws/lambda/DeliveryHandler"}]
+    logs = _parse({**LOGS, "milestones": path}).logs
+    assert logs.milestones == (
+        Milestone(name="SAVED_IN_DATABASE"),
+        Milestone(name="START", log_group="/aws/lambda/DeliveryHandler"),
+    )
 
 
 def _without(key: str) -> dict[str, Any]:
@@ -83,7 +93,20 @@ ERRORS: list[tuple[str, object, type[SpecError], str]] = [
         UnknownFieldError,
         "logs.last_milestone",
     ),
-    ("unknown key", _with("milestones", []), UnknownFieldError, "logs"),
+    ("unknown key", _with("path", []), UnknownFieldError, "logs"),
+    ("milestones not a list", _with("milestones", "PUBLISHED"), WrongTypeError, "logs.milestones"),
+    (
+        "space in a path milestone",
+        _with("milestones", ["OK", "NOT OK"]),
+        InvalidValueError,
+        "logs.milestones[1]",
+    ),
+    (
+        "path milestone group not listed",
+        _with("milestones", [{"name": "PUBLISHED", "log_group": "/aws/lambda/Other"}]),
+        InvalidValueError,
+        "logs.milestones[0].log_group",
+    ),
     (
         "exception fields not a list",
         _with("exception_fields", "reason"),
