@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from chainprobe.cli import run_commands
 from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.cli.main import build_parser
 from chainprobe.cli.run_commands import finish
@@ -187,10 +188,21 @@ def test_a_failed_publish_leaves_the_run_unpublished(tmp_path: Path) -> None:
     assert retried.published is not None and retried.publish_note is None and cloudwatch.calls > 0
 
 
-def test_republish_is_an_option_of_verify() -> None:
-    parser = build_parser()
-    assert parser.parse_args(["verify", "--run", "r-1", "--publish-metrics", "--republish"]).republish
-    assert not parser.parse_args(["verify", "--run", "r-1", "--publish-metrics"]).republish
+@pytest.mark.parametrize(("flag", "expected"), [([], False), (["--republish"], True)])
+def test_verify_passes_republish_to_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: list[str], expected: bool
+) -> None:
+    asked: dict[str, Any] = {}
+
+    def finish_run(**kwargs: Any) -> RunOutcome:
+        asked.update(kwargs)
+        return RunOutcome(report=report(tmp_path, good=True), files=None)
+
+    monkeypatch.setattr(run_commands, "finish_run", finish_run)
+    args = build_parser().parse_args(["verify", "--run", "r-1", "--publish-metrics", *flag])
+
+    assert args.handler(args) == ExitCode.OK
+    assert (asked["run_id"], asked["publish_metrics"], asked["republish"]) == ("r-1", True, expected)
 
 
 def test_publish_metrics_is_an_option_of_canary_and_verify() -> None:

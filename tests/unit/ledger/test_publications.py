@@ -60,3 +60,13 @@ def test_a_claim_another_process_is_writing_counts_as_published(tmp_path: Path) 
 def test_a_run_id_is_never_a_path(tmp_path: Path, run_id: str) -> None:
     with pytest.raises(ValueError, match="not a run id"):
         Publications(tmp_path).get(run_id)
+
+
+def test_of_two_processes_claiming_at_once_only_one_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = Publications(tmp_path), Publications(tmp_path)
+    monkeypatch.setattr(second, "get", lambda _run_id: None)  # it looked before the first one claimed
+
+    assert first.claim("r-1", **WHERE) is not None  # type: ignore[arg-type]
+    assert second.claim("r-1", **WHERE) is None  # type: ignore[arg-type]
