@@ -15,8 +15,10 @@ Where each SLI's metrics come from (the only sources chainprobe knows; nothing i
   ``TC(:<threshold>)`` (the count of requests at or under the threshold) over ``SampleCount``. That is
   API Gateway's server-side latency of every request, not chainprobe's client-side latency of good
   orders, and ``meaning`` says so. Otherwise no CloudWatch count measures it (``unmeasured``).
-- ``delivery``: the canary's published ``DeliveryAvailability``, a per-run ratio (``raw``: each run
-  weighs the same, whatever its size); no delivery counts are published.
+- ``delivery``: the canary's published courier stage counts (a delivery objective needs the courier
+  section, so they are published), ``StageBad`` over ``StageGood + StageBad`` with ``Stage=courier``
+  (``report.stage_metrics``): a ratio of sums over the window, each order weighing once — not the
+  per-run ``DeliveryAvailability``, whose average weighs a 3-order run like a 3,000-order one.
 
 Raises ``SpecError`` (the spec), ``BudgetError`` (the windows file), ``NoSloError`` (no ``slo``),
 ``SloExportError`` (windows of another period) and ``NotARatioError``; every message is one line.
@@ -31,19 +33,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from chainprobe.ledger.model import Stage
 from chainprobe.measure.budget import load_windows
 from chainprobe.report.alarms.sources import BLACKBOX_METRICS, blackbox_query, queries_under
 from chainprobe.report.cloudwatch import MetricPublisher
 from chainprobe.report.slo_export.exceptions import NoSloError, SloExportError
 from chainprobe.report.slo_export.model import MetricQueries, RatioKind, Sli, SloDefinition, SloSet
 from chainprobe.report.slo_export.ratio import NotARatioError, split_ratio
+from chainprobe.report.stage_metrics import STAGE_BAD, STAGE_DIMENSION, STAGE_GOOD
 from chainprobe.spec.loader import load_spec
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.template import Scalar
 
 __all__ = ["define_slos"]
-
-_DELIVERY_METRIC = "DeliveryAvailability"
 
 
 def define_slos(
@@ -189,25 +191,27 @@ def _latency(availability: Sli | None, threshold_ms: float) -> tuple[Sli | None,
 
 
 def _delivery(blackbox: MetricPublisher | None) -> tuple[Sli | None, str | None]:
+    """The courier stage's published verdict counts (a delivery objective needs a courier section)."""
     if blackbox is None:
         return None, "no CloudWatch metric measures it: the spec has no cloudwatch_publish section"
-    query = blackbox_query(
-        "deliveryAvailability",
-        blackbox.namespace,
-        _DELIVERY_METRIC,
-        blackbox.dimensions,
-        label="Delivery availability (per run)",
-        stat="Average",
-    )
+    return _delivery_counts(blackbox), None
+
+
+def _delivery_counts(blackbox: MetricPublisher) -> Sli:
+    """The courier stage's published verdict counts: bad deliveries over all judged, summed per window."""
+    courier = {**blackbox.dimensions, STAGE_DIMENSION: Stage.COURIER.value}
+    good = blackbox_query("deliveryGood", blackbox.namespace, STAGE_GOOD, courier, label="Deliveries good")
+    bad = blackbox_query("deliveryBad", blackbox.namespace, STAGE_BAD, courier, label="Deliveries bad")
+    judged = {"Id": "deliveryTotal", "Expression": "deliveryGood + deliveryBad", "Label": "Deliveries judged"}
     return Sli(
-        kind=RatioKind.RAW,
-        numerator=MetricQueries(queries=(_returned(query),)),
-        total=None,
+        kind=RatioKind.BAD,
+        numerator=MetricQueries(queries=(_returned(bad),)),
+        total=MetricQueries(queries=(good, bad, _returned(judged))),
         meaning=(
-            f"the canary's published {_DELIVERY_METRIC}, one ratio per run (runs weigh the same whatever "
-            "their size); no delivery counts are published"
+            f"the canary's published courier verdicts: {STAGE_BAD} over {STAGE_GOOD} + {STAGE_BAD} "
+            f"({STAGE_DIMENSION}=courier), summed over the window (each order weighs once)"
         ),
-    ), None
+    )
 
 
 def _count(
