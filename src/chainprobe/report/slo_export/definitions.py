@@ -14,7 +14,9 @@ Where each SLI's metrics come from (the only sources chainprobe knows; nothing i
 - ``latency``: when the availability total is ``AWS/ApiGateway Count``, the same API's ``Latency``:
   ``TC(:<threshold>)`` (the count of requests at or under the threshold) over ``SampleCount``. That is
   API Gateway's server-side latency of every request, not chainprobe's client-side latency of good
-  orders, and ``meaning`` says so. Otherwise no CloudWatch count measures it (``unmeasured``).
+  orders, and ``meaning`` says so. Otherwise, with ``cloudwatch_publish``, the canary's raw ``Latency``
+  (every good order's client-side API latency, ``report.cloudwatch``): ``TC(:<threshold>)`` over
+  ``SampleCount``. Without either, no CloudWatch count measures it (``unmeasured``).
 - ``delivery``: the canary's published courier stage counts (a delivery objective needs the courier
   section, so they are published), ``StageBad`` over ``StageGood + StageBad`` with ``Stage=courier``
   (``report.stage_metrics``): a ratio of sums over the window, each order weighing once — not the
@@ -36,7 +38,7 @@ from typing import Any
 from chainprobe.ledger.model import Stage
 from chainprobe.measure.budget import load_windows
 from chainprobe.report.alarms.sources import BLACKBOX_METRICS, blackbox_query, queries_under
-from chainprobe.report.cloudwatch import MetricPublisher
+from chainprobe.report.cloudwatch import LATENCY, MetricPublisher
 from chainprobe.report.slo_export.exceptions import NoSloError, SloExportError
 from chainprobe.report.slo_export.model import MetricQueries, RatioKind, Sli, SloDefinition, SloSet
 from chainprobe.report.slo_export.ratio import NotARatioError, split_ratio
@@ -72,7 +74,7 @@ def define_slos(
         _definition(spec, "availability", "Availability", slo.availability.objective, availability)
     ]
     if slo.latency is not None:
-        latency = _latency(availability, slo.latency.threshold_ms)
+        latency = _latency(availability, blackbox, slo.latency.threshold_ms)
         definitions.append(
             _definition(spec, "latency", "Latency", slo.latency.percentile / 100, *latency),
         )
@@ -158,18 +160,22 @@ def _availability(spec: ProbeSpec, blackbox: MetricPublisher | None) -> Sli | No
     )
 
 
-def _latency(availability: Sli | None, threshold_ms: float) -> tuple[Sli | None, str | None]:
+def _latency(
+    availability: Sli | None, blackbox: MetricPublisher | None, threshold_ms: float
+) -> tuple[Sli | None, str | None]:
     request_count = None
     if availability is not None and availability.total is not None:
         returned = availability.total.returned
         metric = returned.get("MetricStat", {}).get("Metric", {})
         if (metric.get("Namespace"), metric.get("MetricName")) == ("AWS/ApiGateway", "Count"):
             request_count = returned
+    if request_count is None and blackbox is not None:
+        return _blackbox_latency(blackbox, threshold_ms), None
     if request_count is None:
         return None, (
             f"no CloudWatch metric counts the requests answered within {threshold_ms:g} ms: the availability "
-            "total is not AWS/ApiGateway Count (whose Latency would), and the canary publishes only per-run "
-            "percentiles"
+            "total is not AWS/ApiGateway Count (whose Latency would), and the spec has no cloudwatch_publish "
+            "section (the canary's raw Latency would)"
         )
     stat = request_count["MetricStat"]
     latency = {**copy.deepcopy(dict(stat["Metric"])), "MetricName": "Latency"}
@@ -188,6 +194,30 @@ def _latency(availability: Sli | None, threshold_ms: float) -> tuple[Sli | None,
             "SampleCount; chainprobe's latency SLI is the client-side latency of good orders"
         ),
     ), None
+
+
+def _blackbox_latency(blackbox: MetricPublisher, threshold_ms: float) -> Sli:
+    """The canary's raw ``Latency`` (good orders, client side): ``TC(:threshold)`` over ``SampleCount``."""
+
+    def query(query_id: str, statistic: str, label: str) -> dict[str, Any]:
+        found = blackbox_query(
+            query_id, blackbox.namespace, LATENCY, blackbox.dimensions, label=label, stat=statistic
+        )
+        return _returned(found)
+
+    return Sli(
+        kind=RatioKind.GOOD,
+        numerator=MetricQueries(
+            queries=(
+                query("fastOrders", f"TC(:{threshold_ms:g})", f"good orders within {threshold_ms:g} ms"),
+            )
+        ),
+        total=MetricQueries(queries=(query("timedOrders", "SampleCount", "good orders timed"),)),
+        meaning=(
+            f"the canary's published {LATENCY} (the client-side API latency of every good order, raw "
+            f"values), TC(:{threshold_ms:g}) over SampleCount"
+        ),
+    )
 
 
 def _delivery(blackbox: MetricPublisher | None) -> tuple[Sli | None, str | None]:

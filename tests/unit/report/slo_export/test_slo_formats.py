@@ -133,18 +133,44 @@ def test_without_metric_math_availability_is_the_canarys_published_verdicts(tmp_
     ]
 
 
-def test_latency_without_an_api_gateway_count_is_refused(tmp_path: Path) -> None:
-    def no_api_total(data: dict[str, Any]) -> None:
-        data["metric_math"]["Metrics"][0]["MetricStat"]["Metric"]["Namespace"] = "AWS/ApplicationELB"
+def no_api_total(data: dict[str, Any]) -> None:
+    data["metric_math"]["Metrics"][0]["MetricStat"]["Metric"]["Namespace"] = "AWS/ApplicationELB"
 
-    spec = write_spec(tmp_path, no_api_total)
+
+def test_latency_without_an_api_gateway_count_is_the_canarys_raw_latency(tmp_path: Path) -> None:
+    text = export_slos(write_spec(tmp_path, no_api_total), "openslo", only=("latency",)).text
+
+    sli_document = next(yaml.safe_load_all(text))
+    ratio = sli_document["spec"]["ratioMetric"]
+    good = ratio["good"]["metricSource"]["spec"]["metricDataQueries"]
+    total = ratio["total"]["metricSource"]["spec"]["metricDataQueries"]
+    probe = [{"Name": "Probe", "Value": "orders"}]
+    assert [(q["Id"], q["MetricStat"]["Metric"], q["MetricStat"]["Stat"], q["ReturnData"]) for q in good] == [
+        (
+            "fastOrders",
+            {"Namespace": "Chainprobe", "MetricName": "Latency", "Dimensions": probe},
+            "TC(:800)",
+            True,
+        )
+    ]
+    assert [(q["Id"], q["MetricStat"]["Metric"]["MetricName"], q["MetricStat"]["Stat"]) for q in total] == [
+        ("timedOrders", "Latency", "SampleCount")
+    ]
+    assert "client-side API latency of every good order" in sli_document["spec"]["description"]
+    check_openslo(list(yaml.safe_load_all(text)))
+    assert lint(export_slos(write_spec(tmp_path, no_api_total), "cloudwatch-appsignals").text) == []
+
+
+def test_latency_without_an_api_gateway_count_or_published_metrics_is_refused(tmp_path: Path) -> None:
+    def unpublished(data: dict[str, Any]) -> None:
+        no_api_total(data)
+        del data["cloudwatch_publish"]
+
+    spec = write_spec(tmp_path, unpublished)
 
     with pytest.raises(UnexpressibleSloError, match=r"^openslo: the latency SLO cannot be exported: no Cl"):
         export_slos(spec, "openslo")
-    assert export_slos(spec, "openslo", only=("availability", "delivery")).slos == (
-        "availability",
-        "delivery",
-    )
+    assert export_slos(spec, "openslo", only=("availability",)).slos == ("availability",)
 
 
 def test_delivery_without_published_metrics_is_refused(tmp_path: Path) -> None:
