@@ -2,7 +2,7 @@
 
 ``chainprobe canary --publish-metrics`` (and ``chainprobe verify --run ID --publish-metrics``) publish
 each run with PutMetricData once its verdicts are final, when the spec has a ``cloudwatch_publish``
-section::
+section, and only once per run (``chainprobe.run_publishing``: CloudWatch sums what it is sent)::
 
     cloudwatch_publish:
       namespace: Chainprobe        # optional, default Chainprobe (AWS/ is reserved)
