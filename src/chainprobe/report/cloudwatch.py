@@ -31,7 +31,8 @@ metric                      unit          value
                                           rank), kept for dashboards built on them: one run's value,
                                           never to be aggregated across runs (a p95 of per-run p95s is
                                           not the p95 of the orders); read ``Latency`` instead
-``DeliveryAvailability``    None          the delivery SLO's availability, 0..1
+``DeliveryAvailability``    None          the run's delivery SLO availability, 0..1 (per run: across
+                                          runs, ``StageGood|StageBad`` + ``Stage=courier``, summed)
 ``StageGood|StageBad`` +    Count         per verified stage, orders judged at it that passed / failed
 ``Stage=<stage>``                         it (``api``, ``dynamodb``, ``event``, ``courier``)
 ``StageLag`` +              Milliseconds  per verified stage, each order's lag from its send, as raw
