@@ -31,11 +31,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError
 
 from chainprobe.drive.canary import Canary, FaultPlan
 from chainprobe.ledger.location import LEDGER_ENV
 from chainprobe.ledger.model import OrderRecord, Run
+from chainprobe.ledger.publications import Publications
 from chainprobe.ledger.store import Ledger
 from chainprobe.measure.fault_log import FaultSummary
 from chainprobe.measure.reconcile import reconcile_run
@@ -57,6 +58,7 @@ from chainprobe.run_lifecycle import (
     stop_for,
 )
 from chainprobe.run_logs import LogsSource, logs_source, measure_logs
+from chainprobe.run_publishing import publish_once
 from chainprobe.run_verification import judge_api_outcomes, verify_run, watch_courier
 from chainprobe.spec import load_spec
 from chainprobe.spec.model import ProbeSpec
@@ -72,14 +74,17 @@ class RunOutcome:
     """A concluded run: its report, the files written, and what publishing its metrics did.
 
     ``publish_error`` is one line when publishing was asked for and CloudWatch refused or could not be
-    reached (the report and its files are complete all the same). ``stop`` is what stopped the run
-    before it completed (``None`` when nothing did; the report says whether it is complete).
+    reached (the report and its files are complete all the same); ``publish_note`` one line when the run
+    was already published (not published again) or was republished (``chainprobe.run_publishing``).
+    ``stop`` is what stopped the run before it completed (``None`` when nothing did; the report says
+    whether it is complete).
     """
 
     report: RunReport
     files: ReportFiles | None
     published: PublishedMetrics | None = None
     publish_error: str | None = None
+    publish_note: str | None = None
     stop: RunStop | None = None
 
 
@@ -233,12 +238,14 @@ def finish_run(
     report_dir: Path | None,
     say: Say,
     publish_metrics: bool = False,
+    republish: bool = False,
     html: bool = False,
     metric_math: bool = True,
     metric_math_wait: float | None = None,
 ) -> RunOutcome:
     """Verifies what a stopped or killed run left pending, then reports it (as it stands, when the
-    verification is stopped in turn)."""
+    verification is stopped in turn). A run published before is not published again unless
+    ``republish`` (``chainprobe.run_publishing``)."""
     with open_ledger() as ledger:
         run = ledger.get_run(run_id)
         spec = load_spec(Path(run.spec_path))
@@ -261,6 +268,7 @@ def finish_run(
             ledger,
             report_dir,
             publisher=publisher,
+            republish=republish,
             metric_math=source,
             html=html,
             stop=control.cause,
@@ -276,6 +284,7 @@ def conclude(
     report_dir: Path | None,
     *,
     publisher: MetricPublisher | None = None,
+    republish: bool = False,
     metric_math: MetricMathSource | None = None,
     html: bool = False,
     faults: FaultSummary | None = None,
@@ -316,15 +325,15 @@ def conclude(
         return RunOutcome(report=report, files=files, stop=stop)
     if run.end_reason is not None:
         return RunOutcome(report=report, files=files, stop=stop, publish_error="the run is incomplete")
-    try:
-        published = publisher.publish(report)
-    except ClientError as e:
-        error = e.response.get("Error", {})
-        failed = f"AWS said {error.get('Code')}: {error.get('Message')}"
-        return RunOutcome(report=report, files=files, publish_error=failed, stop=stop)
-    except BotoCoreError as e:
-        return RunOutcome(report=report, files=files, publish_error=str(e), stop=stop)
-    return RunOutcome(report=report, files=files, published=published, stop=stop)
+    step = publish_once(publisher, report, Publications.beside(ledger.path), republish=republish)
+    return RunOutcome(
+        report=report,
+        files=files,
+        published=step.published,
+        publish_error=step.error,
+        publish_note=step.note,
+        stop=stop,
+    )
 
 
 def report_run(*, run_id: str, report_dir: Path | None) -> RunOutcome:

@@ -3,6 +3,10 @@
 The canary marks every third order ``handler-500`` (the handler answers 500): exactly those orders are
 bad, at the ``api`` stage, so the per-stage series show the API stage failing them and every later
 stage judging only the others, all good. Settle windows are 0 (this test is not about settling).
+A second run under the same dimensions, then ``chainprobe verify --run <it> --publish-metrics`` (one
+line: already published, nothing sent), then the raw ``Latency`` read over one period holding both runs:
+its SampleCount is the two runs' good orders (none twice) and its p50/p95/p99 the nearest-rank
+percentiles of their ledger latencies.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from pathlib import Path
 
 import yaml
 
+from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.drive.canary import FaultPlan
 from chainprobe.ledger.model import FailureClass, Verdict
 from chainprobe.ledger.store import Ledger
+from chainprobe.measure.sli import nearest_rank
 from chainprobe.pipeline import run_canary
 from chainprobe.target import Target
 from tests.integration.spec_variants import Spec, publishing_spec, spec_variant
@@ -27,6 +33,8 @@ EVERY = 3
 MARKED = {seq for seq in range(COUNT) if seq % EVERY == 0}  # orders 0 and 3: the handler answers 500
 STAGES = ("api", "dynamodb", "event", "courier")
 LAG_STATS = ("SampleCount", "p50", "p95", "p99", "Maximum")
+SECOND_COUNT = 3  # a second run, no fault: every order good
+LATENCY_STATS = ("SampleCount", "p50", "p95", "p99")
 
 
 def read_back(
@@ -79,8 +87,8 @@ def settled_publishing_spec(directory: Path, probe: str) -> Path:
     return spec_variant(directory, "orders-publish-settled.yaml", no_settle)
 
 
-def test_a_canary_publishes_its_results_and_each_stage_as_custom_metrics(
-    target: Target, ledger_path: Path, tmp_path: Path
+def test_a_canary_publishes_its_results_each_stage_and_raw_latencies_once(
+    target: Target, ledger_path: Path, tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
     probe = f"orders-{uuid.uuid4().hex[:8]}"
 
@@ -118,6 +126,11 @@ def test_a_canary_publishes_its_results_and_each_stage_as_custom_metrics(
     assert values["availability"] == report["sli"]["availability"]
     for name in ("p50", "p95", "p99"):
         assert abs(values[name] - report["sli"]["latency_ms"][name]) < 0.01
+    raw = {f"raw_{q}": ("Latency", {}) for q in ("p50", "p95", "p99")}
+    raw_stats = {f"raw_{q}": q for q in ("p50", "p95", "p99")}
+    raw_values = read_back(target, probe, raw, outcome.published.timestamp, stat=raw_stats)
+    for name in ("p50", "p95", "p99"):  # one run: the raw values' percentiles are the run's own
+        assert abs(raw_values[f"raw_{name}"] - report["sli"]["latency_ms"][name]) < 0.01
     assert values["delivery"] == report["delivery"]["availability"]
     for name, count in classes.items():
         assert values[f"class_{name}"] == count
@@ -148,6 +161,62 @@ def test_a_canary_publishes_its_results_and_each_stage_as_custom_metrics(
         for name in ("p50", "p95", "p99", "max"):
             key = "lag_maximum" if name == "max" else f"lag_{name}"
             assert abs(read[key] - lag[name]) < 0.001, (stage, name, read, lag)
+
+    # A second run under the same Probe, then `verify --run` of it asking to publish again: skipped.
+    second = run_canary(
+        spec_path=settled_publishing_spec(tmp_path, probe),
+        count=SECOND_COUNT,
+        rate=4.0,
+        report_dir=None,
+        say=print,
+        target=target,
+        publish_metrics=True,
+        metric_math=False,
+    )
+    assert second.published is not None and second.publish_error is None
+    run_id = second.report.run.run_id
+    again = chainprobe(cli_env, "verify", "--run", run_id, "--publish-metrics", "--no-metric-math")
+    assert again.returncode == (ExitCode.OK if second.report.gate.met else ExitCode.SLO_BREACHED), (
+        again.stderr
+    )
+    skipped = [line for line in again.stderr.splitlines() if "already published" in line]
+    assert len(skipped) == 1 and run_id in skipped[0] and "not published again" in skipped[0], again.stderr
+
+    # Latency over both runs, one period holding them: CloudWatch's percentiles of the raw values are the
+    # nearest-rank percentiles of the two runs' good orders' latencies in the ledger (none counted twice).
+    with Ledger(ledger_path) as ledger:
+        latencies = [
+            round(order.api_latency_ms, 3)
+            for run in (outcome.report.run.run_id, run_id)
+            for order in ledger.orders(run)
+            if order.chain_verdict is Verdict.GOOD and order.api_latency_ms is not None
+        ]
+    assert second.report.sli.chain.good > 0
+    assert len(latencies) == COUNT - len(MARKED) + second.report.sli.chain.good
+    start = outcome.published.timestamp.replace(second=0, microsecond=0) - timedelta(minutes=10)
+    answer = target.clients.client("cloudwatch").get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": stat.lower(),
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "Chainprobe",
+                        "MetricName": "Latency",
+                        "Dimensions": [{"Name": "Probe", "Value": probe}],
+                    },
+                    "Period": 3600,
+                    "Stat": stat,
+                },
+            }
+            for stat in LATENCY_STATS
+        ],
+        StartTime=start,
+        EndTime=start + timedelta(hours=1),
+    )
+    both = {result["Id"]: result["Values"] for result in answer["MetricDataResults"]}
+    assert both["samplecount"] == [len(latencies)], both
+    for q in (50, 95, 99):
+        assert abs(both[f"p{q}"][0] - nearest_rank(latencies, q)) < 0.001, (q, both, sorted(latencies))
 
 
 def test_publishing_without_a_cloudwatch_publish_section_is_one_line_and_exit_2(

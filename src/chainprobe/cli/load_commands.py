@@ -61,6 +61,8 @@ def finish_load(outcome: LoadOutcome) -> int:
         say(f"published {run.published.describe()}")
     if run.publish_error is not None:
         say(f"publishing metrics to CloudWatch failed: {run.publish_error}")
+    if run.publish_note is not None:
+        say(run.publish_note)
     if outcome.driver_failed is not None:
         say(outcome.driver_failed)
     if run.stop is not None:

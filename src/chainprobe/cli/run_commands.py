@@ -106,6 +106,8 @@ def finish(outcome: RunOutcome) -> int:
         say(f"published {outcome.published.describe()}")
     if outcome.publish_error is not None:
         say(f"publishing metrics to CloudWatch failed: {outcome.publish_error}")
+    if outcome.publish_note is not None:
+        say(outcome.publish_note)
     if outcome.stop is not None:
         say(stopped_line(outcome))
     return exit_code(outcome)
@@ -173,6 +175,7 @@ def run_verify_command(args: argparse.Namespace) -> int:
         report_dir=args.report_dir,
         say=say,
         publish_metrics=args.publish_metrics,
+        republish=args.republish,
         html=args.html,
         metric_math=args.metric_math,
         metric_math_wait=args.metric_math_wait,
@@ -301,6 +304,12 @@ def register(commands: Any) -> None:
     verify.add_argument("--report-dir", type=report_dir)
     add_html_flag(verify)
     add_publish_option(verify)
+    verify.add_argument(
+        "--republish",
+        action="store_true",
+        help="with --publish-metrics, publish a run that was already published: CloudWatch then sums "
+        "it twice (double counts its orders in dashboards, alarms and the budget)",
+    )
     add_metric_math_options(verify)
     verify.set_defaults(handler=run_verify_command)
 

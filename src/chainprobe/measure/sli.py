@@ -47,6 +47,7 @@ __all__ = [
     "SliResult",
     "compute_sli",
     "lag_sample",
+    "latency_sample",
     "nearest_rank",
     "wilson_interval",
 ]
@@ -268,11 +269,7 @@ def _availability(
 def _latency(
     records: list[OrderRecord], threshold_ms: float | None, percentile: float, confidence: float
 ) -> LatencySli:
-    values = [
-        order.api_latency_ms
-        for order in records
-        if order.chain_verdict is Verdict.GOOD and order.api_latency_ms is not None
-    ]
+    values = latency_sample(records)
     within, interval = None, None
     if threshold_ms is not None and values:
         count = sum(1 for value in values if value <= threshold_ms)
@@ -285,6 +282,15 @@ def _latency(
         within_threshold=within,
         within_interval=interval,
     )
+
+
+def latency_sample(records: Iterable[OrderRecord]) -> list[float]:
+    """The API latencies (ms) the latency SLI is computed from: the good orders', in the records' order."""
+    return [
+        order.api_latency_ms
+        for order in records
+        if order.chain_verdict is Verdict.GOOD and order.api_latency_ms is not None
+    ]
 
 
 def lag_sample(records: Iterable[OrderRecord], stage: Stage) -> list[float]:

@@ -2,7 +2,9 @@
 
 ``--report-dir DIR`` holds ``budget.json``, ``budget.md`` (for a CI job summary) and, with ``--html``,
 ``budget.html`` (``report.budget_html``); names of their own, so a directory shared with a canary's
-``report.json`` keeps both. Times are ISO 8601 UTC; ratios are 0..1 (``consumed`` above 1 is an
+``report.json`` keeps both. Each is written as a run's reports are (``report.writer``: redacted, to a
+temporary file renamed into place), and a ``budget.html`` of an earlier ``--html`` run is removed when
+this one writes none. Times are ISO 8601 UTC; ratios are 0..1 (``consumed`` above 1 is an
 overspent budget; ``remaining`` then negative); a window with no datapoint has ``error_rate`` null.
 ``stages`` (the black-box SLI's, ``measure.budget_stages``): one entry per stage with data in the
 window, ``share`` of the consumed budget (null for courier, counted apart, or when nothing was spent);
@@ -21,9 +23,8 @@ from chainprobe.measure.budget_stages import StageShare
 from chainprobe.measure.budget_view import BudgetView
 from chainprobe.report.formatting import percent
 from chainprobe.report.timefmt import iso_utc
-from chainprobe.report.writer import check_report_dir
+from chainprobe.report.writer import check_report_dir, write_text_atomically
 from chainprobe.spec.duration import format_duration
-from chainprobe.spec.secrets import redact
 
 __all__ = [
     "NO_STAGE_HISTORY",
@@ -231,8 +232,10 @@ def write_budget_reports(
     written = []
     for name, text in texts.items():
         path = folder / name
-        path.write_text(redact(text), encoding="utf-8")
+        write_text_atomically(path, text)  # redacted, renamed into place (as a run's reports)
         written.append(path)
+    if html is None:  # an earlier --html run's page would sit beside this run's budget
+        (folder / "budget.html").unlink(missing_ok=True)
     return written
 
 

@@ -2,7 +2,7 @@
 
 ``chainprobe canary --publish-metrics`` (and ``chainprobe verify --run ID --publish-metrics``) publish
 each run with PutMetricData once its verdicts are final, when the spec has a ``cloudwatch_publish``
-section::
+section, and only once per run (``chainprobe.run_publishing``: CloudWatch sums what it is sent)::
 
     cloudwatch_publish:
       namespace: Chainprobe        # optional, default Chainprobe (AWS/ is reserved)
@@ -25,13 +25,25 @@ metric                      unit          value
                                           the courier did not get once; ``courier_unexpected``: rejected
                                           orders it got)
 ``Availability``            None          chain availability, 0..1 (good / (good + bad))
-``LatencyP50|P95|P99``      Milliseconds  API latency percentiles of good orders (nearest rank)
-``DeliveryAvailability``    None          the delivery SLO's availability, 0..1
+``Latency``                 Milliseconds  every good order's API latency, as raw values (``Values`` +
+                                          ``Counts``): ask ``p95`` over any period, one run or a month
+``LatencyP50|P95|P99``      Milliseconds  per-run API latency percentiles of good orders (nearest
+                                          rank), kept for dashboards built on them: one run's value,
+                                          never to be aggregated across runs (a p95 of per-run p95s is
+                                          not the p95 of the orders); read ``Latency`` instead
+``DeliveryAvailability``    None          the run's delivery SLO availability, 0..1 (per run: across
+                                          runs, ``StageGood|StageBad`` + ``Stage=courier``, summed)
 ``StageGood|StageBad`` +    Count         per verified stage, orders judged at it that passed / failed
 ``Stage=<stage>``                         it (``api``, ``dynamodb``, ``event``, ``courier``)
 ``StageLag`` +              Milliseconds  per verified stage, each order's lag from its send, as raw
 ``Stage=<stage>``                         values: ask ``p95`` over any period (``report.stage_metrics``)
 ==========================  ============  ==========================================================
+
+``Latency`` is published as ``StageLag`` is (``report.metric_datum.MetricValues``): each good order's
+latency rounded to 0.001 ms, equal values counted together, at most ``MAX_VALUES`` (150) distinct values
+per entry and as many entries (same name, dimensions and timestamp) as the run needs. Nothing is bucketed
+or dropped, so CloudWatch holds every order's value and its ``pNN`` over any window of runs is the
+percentile of all their orders.
 
 A value that was not measured (no order judged, no good order, delivery not verified) is left out
 rather than published as 0, and a failure class is published only when it occurred. So an alarm on
@@ -48,7 +60,7 @@ Raises ``MissingFieldError`` (``for_spec``: no ``cloudwatch_publish`` section), 
 ``InvalidValueError`` for a dimension value that does not render to 1..1024 characters, or a dimension
 named ``Stage`` or ``FailureClass`` (chainprobe's own, ``RESERVED_DIMENSIONS``); ``publish``
 lets botocore's errors through (the caller decides what a failed publish means). Limitation: each
-metric and dimension combination is a billed custom metric (8 series, one per failure class seen, and
+metric and dimension combination is a billed custom metric (9 series, one per failure class seen, and
 3 per verified stage).
 """
 
@@ -61,6 +73,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from chainprobe.measure.sli import latency_sample
 from chainprobe.report.metric_datum import COUNT, MILLISECONDS, NO_UNIT, MetricDatum, MetricValues
 from chainprobe.report.model import RunReport
 from chainprobe.report.sections import class_counts
@@ -72,15 +85,19 @@ from chainprobe.spec.template import Scalar, render
 
 __all__ = [
     "FAILURE_CLASS_DIMENSION",
+    "LATENCY",
     "PUT_BATCH",
     "RESERVED_DIMENSIONS",
     "MetricDatum",
     "MetricPublisher",
     "MetricValues",
     "PublishedMetrics",
+    "latency_metrics",
     "run_metrics",
 ]
 
+LATENCY = "Latency"
+"""The raw API latency metric (good orders, milliseconds): CloudWatch's percentiles over it are true."""
 FAILURE_CLASS_DIMENSION = "FailureClass"
 RESERVED_DIMENSIONS = (FAILURE_CLASS_DIMENSION, STAGE_DIMENSION)
 """Dimensions chainprobe adds itself: a spec's ``cloudwatch_publish.dimensions`` may not name them."""
@@ -104,6 +121,12 @@ class PublishedMetrics:
         if self.dimensions:
             text += " (" + ", ".join(f"{name}={value}" for name, value in self.dimensions.items()) + ")"
         return text
+
+
+def latency_metrics(report: RunReport, dimensions: Mapping[str, str] | None = None) -> list[MetricValues]:
+    """``Latency``: the good orders' API latencies as raw values (none when no order was good)."""
+    sample = latency_sample(report.orders)
+    return MetricValues.of(LATENCY, sample, MILLISECONDS, tuple((dimensions or {}).items()))
 
 
 def run_metrics(report: RunReport, dimensions: Mapping[str, str] | None = None) -> list[MetricDatum]:
@@ -191,6 +214,7 @@ class MetricPublisher:
         ``PUT_BATCH``, timestamped at the run's end."""
         data: list[MetricDatum | MetricValues] = [
             *run_metrics(report, self.dimensions),
+            *latency_metrics(report, self.dimensions),
             *stage_metrics(report, self.dimensions),
         ]
         ended = report.run.ended_at if report.run.ended_at is not None else time.time()

@@ -31,6 +31,7 @@ __all__ = [
     "check_report_dir",
     "write_html",
     "write_reports",
+    "write_text_atomically",
 ]
 
 REPORT_FILE_NAMES = ("report.json", "junit.xml", "summary.md", "report.html")
@@ -77,11 +78,11 @@ def write_reports(report: RunReport, directory: str | os.PathLike[str], *, html:
         markdown=folder / "summary.md",
         html=folder / "report.html" if html else None,
     )
-    _write(files.json, render_json(report))
-    _write(files.junit, render_junit(report))
-    _write(files.markdown, render_markdown(report))
+    write_text_atomically(files.json, render_json(report))
+    write_text_atomically(files.junit, render_junit(report))
+    write_text_atomically(files.markdown, render_markdown(report))
     if files.html is not None:
-        _write(files.html, render_html(report))
+        write_text_atomically(files.html, render_html(report))
     written = {path.name for path in (files.json, files.junit, files.markdown, files.html) if path}
     for name in REPORT_FILE_NAMES:
         if name not in written:
@@ -93,7 +94,7 @@ def write_html(report: RunReport, path: str | os.PathLike[str]) -> Path:
     """Write the HTML report to ``path`` (its folder created when missing); returns the path."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _write(target, render_html(report))
+    write_text_atomically(target, render_html(report))
     return target
 
 
@@ -106,7 +107,9 @@ def _read_umask() -> int:
 _UMASK = _read_umask()  # read once, at import: os.umask can only be read by setting it
 
 
-def _write(path: Path, text: str) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
+    """``text``, redacted, into ``path`` by way of a temporary file renamed into place: a reader (or a
+    crash) never leaves half a file, and a write that fails keeps the earlier file whole."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from chainprobe.cli import run_commands
 from chainprobe.cli.exit_codes import ExitCode
 from chainprobe.cli.main import build_parser
 from chainprobe.cli.run_commands import finish
@@ -120,6 +121,88 @@ def test_conclude_writes_the_reports_and_keeps_the_publish_error(
     assert outcome.publish_error is not None and expected in outcome.publish_error
     assert outcome.files is not None and outcome.files.json.exists()
     assert outcome.report.gate.met
+
+
+class RecordingCloudWatch:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def put_metric_data(self, **_: Any) -> None:
+        self.calls += 1
+
+
+def test_a_run_is_published_once_and_the_second_publish_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cloudwatch = RecordingCloudWatch()
+    publisher = MetricPublisher(cloudwatch=cloudwatch, dimensions={"Probe": "shop"})
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        run_id = one_order_run(ledger, good=True)
+        first = conclude(run_id, SPEC, FakeVerifier(), ledger, None, publisher=publisher)  # type: ignore[arg-type]
+        sent = cloudwatch.calls
+        second = conclude(run_id, SPEC, FakeVerifier(), ledger, None, publisher=publisher)  # type: ignore[arg-type]
+
+    assert first.published is not None and first.publish_note is None and sent > 0
+    assert second.published is None and second.publish_error is None
+    assert cloudwatch.calls == sent  # nothing sent the second time
+    assert finish(second) == ExitCode.OK  # the run's data are in CloudWatch: nothing failed
+    lines = [line for line in capsys.readouterr().err.splitlines() if run_id in line]
+    assert len(lines) == 1
+    assert "was already published at " in lines[0] and "to Chainprobe (Probe=shop)" in lines[0]
+    assert "not published again" in lines[0] and "--republish" in lines[0]
+
+
+def test_republish_publishes_again_and_says_it_double_counts(tmp_path: Path) -> None:
+    cloudwatch = RecordingCloudWatch()
+    publisher = MetricPublisher(cloudwatch=cloudwatch, dimensions={"Probe": "shop"})
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        run_id = one_order_run(ledger, good=True)
+        conclude(run_id, SPEC, FakeVerifier(), ledger, None, publisher=publisher)  # type: ignore[arg-type]
+        sent = cloudwatch.calls
+        again = conclude(
+            run_id,
+            SPEC,
+            FakeVerifier(),  # type: ignore[arg-type]
+            ledger,
+            None,
+            publisher=publisher,
+            republish=True,
+        )
+
+    assert again.published is not None and cloudwatch.calls == 2 * sent
+    assert again.publish_note is not None and "2 times" in again.publish_note
+    assert "counted" in again.publish_note or "count 2x" in again.publish_note
+
+
+def test_a_failed_publish_leaves_the_run_unpublished(tmp_path: Path) -> None:
+    refused = ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "PutMetricData")
+    failing = MetricPublisher(cloudwatch=RefusingCloudWatch(refused), dimensions={"Probe": "shop"})
+    cloudwatch = RecordingCloudWatch()
+    working = MetricPublisher(cloudwatch=cloudwatch, dimensions={"Probe": "shop"})
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        run_id = one_order_run(ledger, good=True)
+        failed = conclude(run_id, SPEC, FakeVerifier(), ledger, None, publisher=failing)  # type: ignore[arg-type]
+        retried = conclude(run_id, SPEC, FakeVerifier(), ledger, None, publisher=working)  # type: ignore[arg-type]
+
+    assert failed.publish_error is not None and failed.published is None
+    assert retried.published is not None and retried.publish_note is None and cloudwatch.calls > 0
+
+
+@pytest.mark.parametrize(("flag", "expected"), [([], False), (["--republish"], True)])
+def test_verify_passes_republish_to_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: list[str], expected: bool
+) -> None:
+    asked: dict[str, Any] = {}
+
+    def finish_run(**kwargs: Any) -> RunOutcome:
+        asked.update(kwargs)
+        return RunOutcome(report=report(tmp_path, good=True), files=None)
+
+    monkeypatch.setattr(run_commands, "finish_run", finish_run)
+    args = build_parser().parse_args(["verify", "--run", "r-1", "--publish-metrics", *flag])
+
+    assert args.handler(args) == ExitCode.OK
+    assert (asked["run_id"], asked["publish_metrics"], asked["republish"]) == ("r-1", True, expected)
 
 
 def test_publish_metrics_is_an_option_of_canary_and_verify() -> None:

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from chainprobe.ledger.model import Stage
 from chainprobe.measure.budget import load_windows
 from chainprobe.measure.budget_history import MAX_DATAPOINTS, read_history
@@ -16,10 +18,11 @@ from chainprobe.measure.budget_replay import SliBudget, replay
 from chainprobe.measure.budget_stages import StageShare, stage_shares
 from chainprobe.measure.budget_view import BudgetView
 from chainprobe.measure.budget_window import STAT, SliDefinition
+from chainprobe.report import writer
 from chainprobe.report.alarms import load_inputs
 from chainprobe.report.alarms.inputs import BlackboxMetrics
 from chainprobe.report.budget_html import render_budget_html
-from chainprobe.report.budget_view import budget_json, budget_markdown, terminal_lines
+from chainprobe.report.budget_view import budget_json, budget_markdown, terminal_lines, write_budget_reports
 from chainprobe.run_budget import compute_budget, stage_breakdown, stage_definition
 
 ORDERS = Path(__file__).resolve().parents[3] / "probes" / "orders.yaml"
@@ -217,3 +220,34 @@ def test_the_eight_stage_queries_are_read_in_chunks_no_call_of_which_can_exceed_
     read_history(definition, start=E - 15 * D, end=E, get_metric_data=get_metric_data, now=E)
 
     assert sizes == [MAX_DATAPOINTS, 72_016]  # 21,600 minutes: 12,599 (+1) and 9,001 (+1), 8 queries each
+
+
+def test_budget_files_are_renamed_into_place_so_a_failed_write_keeps_the_earlier_ones_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = write_budget_reports(view(SHARES), tmp_path, html="<html>first</html>")
+    before = {path.name: path.read_text() for path in first}
+
+    def crash(*_: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writer.os, "replace", crash)  # every new file is complete, its rename fails
+    with pytest.raises(OSError, match="No space left"):
+        write_budget_reports(view(()), tmp_path, html="<html>second</html>")
+
+    assert {path.name: path.read_text() for path in first} == before  # whole, and the earlier run's
+    assert json.loads(before["budget.json"])["stages"]  # (the second run's has none)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["budget.html", "budget.json", "budget.md"]
+
+
+def test_budget_files_are_redacted_and_a_run_without_html_removes_an_earlier_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAINPROBE_API_KEY", "s3cr3t-value")
+    write_budget_reports(view(SHARES), tmp_path, html="<p>key s3cr3t-value</p>")
+    assert "s3cr3t-value" not in (tmp_path / "budget.html").read_text()
+
+    written = write_budget_reports(view(SHARES), tmp_path, html=None)
+
+    assert sorted(p.name for p in written) == sorted(p.name for p in tmp_path.iterdir())
+    assert sorted(p.name for p in written) == ["budget.json", "budget.md"]

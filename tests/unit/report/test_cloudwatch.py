@@ -8,15 +8,17 @@ from typing import Any
 import pytest
 from report_inputs import load_case, order, run, spec
 
-from chainprobe.ledger import Verdict
+from chainprobe.ledger import FailureClass, Verdict
+from chainprobe.measure.sli import nearest_rank
 from chainprobe.report import build_report
 from chainprobe.report import cloudwatch as cloudwatch_module
-from chainprobe.report.cloudwatch import MetricPublisher, run_metrics
+from chainprobe.report.cloudwatch import MetricPublisher, latency_metrics, run_metrics
 from chainprobe.spec import MissingFieldError, UnknownVariableError, parse_spec
 from chainprobe.spec.exceptions import InvalidValueError
 
 PROBE = {"Probe": "shop"}
 STAGE_NAMES = {"StageGood", "StageBad", "StageLag"}
+RAW = STAGE_NAMES | {"Latency"}
 
 
 class FakeCloudWatch:
@@ -46,7 +48,7 @@ def test_a_breached_run_publishes_every_metric_and_each_failure_class() -> None:
     assert {call["Namespace"] for call in cloudwatch.calls} == {"Chainprobe"}
     entries = [datum for call in cloudwatch.calls for datum in call["MetricData"]]
     # The run's own metrics here; the 12 per-stage ones (4 stages) in test_stage_metrics.py.
-    data = {key: datum for key, datum in by_key(entries).items() if key[0] not in STAGE_NAMES}
+    data = {key: datum for key, datum in by_key(entries).items() if key[0] not in RAW}
     probe = (("Probe", "shop"),)
     expected = {
         ("OrdersSent", probe): (20.0, "Count"),
@@ -67,9 +69,11 @@ def test_a_breached_run_publishes_every_metric_and_each_failure_class() -> None:
     assert {key: (datum["Value"], datum["Unit"]) for key, datum in data.items()} == expected
     ended = datetime(2026, 1, 1, 0, 0, 45, tzinfo=UTC)
     assert {datum["Timestamp"] for datum in entries} == {ended}
-    assert len(entries) == 14 + 12
-    assert (published.namespace, published.count, published.timestamp) == ("Chainprobe", 26, ended)
-    assert published.describe() == "26 metrics to CloudWatch namespace Chainprobe (Probe=shop)"
+    assert len(entries) == 14 + 1 + 12  # the run's, Latency (16 good orders: one entry), per stage
+    latency = by_key(entries)[("Latency", probe)]
+    assert (latency["Unit"], sum(latency["Counts"])) == ("Milliseconds", 16.0)
+    assert (published.namespace, published.count, published.timestamp) == ("Chainprobe", 27, ended)
+    assert published.describe() == "27 metrics to CloudWatch namespace Chainprobe (Probe=shop)"
 
 
 def test_chain_classes_sum_to_orders_bad() -> None:
@@ -95,7 +99,7 @@ def test_without_dimensions_in_the_default_namespace() -> None:
     publisher = MetricPublisher(cloudwatch=cloudwatch)
     publisher.publish(report)
     publisher.publish(report)
-    assert [len(call["MetricData"]) for call in cloudwatch.calls] == [20, 6, 20, 6]
+    assert [len(call["MetricData"]) for call in cloudwatch.calls] == [20, 7, 20, 7]
     assert all(call["Namespace"] == "Chainprobe" for call in cloudwatch.calls)
     first = cloudwatch.calls[0]["MetricData"][0]
     assert first["MetricName"] == "OrdersSent" and first["Dimensions"] == []
@@ -105,7 +109,65 @@ def test_data_go_in_batches_of_put_batch(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(cloudwatch_module, "PUT_BATCH", 5)
     fake = FakeCloudWatch()
     MetricPublisher(cloudwatch=fake).publish(build_report(**load_case("breached")))
-    assert [len(call["MetricData"]) for call in fake.calls] == [5, 5, 5, 5, 5, 1]  # 14 + 12 per stage
+    assert [len(call["MetricData"]) for call in fake.calls] == [5, 5, 5, 5, 5, 2]  # 14 + 1 + 12
+
+
+GOOD, BAD = Verdict.GOOD, Verdict.BAD
+_DISTINCT = [order(seq, api_latency_ms=float(seq + 1)) for seq in range(151)]
+
+
+@pytest.mark.parametrize(
+    ("orders", "expected"),
+    [
+        # Good orders only, rounded to 0.001 ms, equal values counted together, sorted.
+        (
+            [
+                order(0, api_latency_ms=120.0),
+                order(1, api_latency_ms=80.5),
+                order(2, api_latency_ms=120.0),
+                order(3, api_latency_ms=300.0004),
+                order(4, BAD, FailureClass.HTTP_5XX, api_latency_ms=50.0),
+                order(5, api_latency_ms=None),
+            ],
+            [([80.5, 120.0, 300.0], [1.0, 2.0, 1.0])],
+        ),
+        # 151 distinct values: two entries, 150 + 1, none dropped or bucketed.
+        (_DISTINCT, [([float(v) for v in range(1, 151)], [1.0] * 150), ([151.0], [1.0])]),
+        # 300 orders of two values: one entry, the counts carry them.
+        (
+            [order(seq, api_latency_ms=10.0 if seq % 3 else 20.0) for seq in range(300)],
+            [([10.0, 20.0], [200.0, 100.0])],
+        ),
+        # No good order: nothing (no Latency of 0 that would read as fast).
+        ([order(0, BAD, FailureClass.HTTP_5XX, api_latency_ms=90.0)], []),
+    ],
+)
+def test_latency_is_published_as_raw_values(orders: list[Any], expected: list[Any]) -> None:
+    report = build_report(run=run(), orders=orders, spec=spec("spec_api_only.yaml"))
+
+    data = [datum.to_aws(None) for datum in latency_metrics(report, PROBE)]
+
+    assert [(d["Values"], d["Counts"]) for d in data] == expected
+    assert all(
+        (d["MetricName"], d["Unit"], d["Dimensions"])
+        == ("Latency", "Milliseconds", [{"Name": "Probe", "Value": "shop"}])
+        for d in data
+    )
+
+
+def test_the_p95_of_two_runs_raw_latencies_is_the_p95_of_their_orders_not_of_their_p95s() -> None:
+    # Run A: 19 orders at 100 ms and one at 1000 ms; run B: 20 orders at 200 ms.
+    # Over both (40 values) the nearest-rank p95 is the 38th value: 200 ms. Per-run p95s: 100 and 200,
+    # whose maximum (the old dashboard's line) is 200 and whose mean is 150; run A's p99 is 1000.
+    first = [order(seq, api_latency_ms=1000.0 if seq == 19 else 100.0) for seq in range(20)]
+    second = [order(seq, api_latency_ms=200.0) for seq in range(20)]
+    values: list[float] = []
+    for orders in (first, second):
+        for datum in latency_metrics(build_report(run=run(), orders=orders, spec=spec("spec_api_only.yaml"))):
+            values.extend(v for v, c in zip(datum.values, datum.counts, strict=True) for _ in range(c))
+    assert nearest_rank(values, 95) == 200.0
+    assert nearest_rank(values, 99) == 1000.0  # the 40th: run A's one slow order is not averaged away
+    assert len(values) == 40
 
 
 SPEC = """

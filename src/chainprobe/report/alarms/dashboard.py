@@ -10,7 +10,8 @@ Availability, rolling <period>      each SLI source's availability over the whol
 Error budget remaining              ``100 * (1 - (1 - availability) / (1 - objective))`` over the same range
 Burn-rate alerts                    the state of every composite alarm of the template
 End-to-end latency <pNN>            ``latency.latency_estimate`` (labelled an upper-bound estimate) next to
-                                    the canary's measured ``LatencyP95`` (black-box), threshold line
+                                    the canary's measured ``Latency`` at <pNN> (black-box raw values: the
+                                    percentile of every probe order in the period), threshold line
 API 5xx                             the spec's AWS/ApiGateway ``5XXError`` queries (or its ApiName's)
 Lambda errors                       the spec's AWS/Lambda ``Errors`` queries (or its FunctionName's)
 EventBridge failed entries          ``PutEventsFailedEntriesCount`` (account-wide, no dimensions: the only
@@ -202,20 +203,14 @@ def _latency_widget(inputs: AlarmInputs, notes: list[str]) -> Widget | None:
             metric_row(query, visible=query["Id"] == estimate.expression_id, period_s=GRAPH_PERIOD_S)
             for query in estimate.queries
         )
-    measured = BLACKBOX_LATENCY.get(stat)
-    if inputs.blackbox is not None and measured is None:
-        notes.append(
-            f"dashboard: the canary publishes no {stat} latency (only {', '.join(BLACKBOX_LATENCY)}): "
-            "the latency widget has no black-box line"
-        )
-    if inputs.blackbox is not None and measured is not None:
+    if inputs.blackbox is not None:
         query = blackbox_query(
             "blackboxLatency",
             inputs.blackbox.namespace,
-            measured,
+            BLACKBOX_LATENCY,
             inputs.blackbox.dimensions,
-            label=f"Black-box API {stat} per canary run (measured)",
-            stat="Maximum",
+            label=f"Black-box API {stat} (measured)",
+            stat=stat,
             period_s=GRAPH_PERIOD_S,
         )
         rows.append(metric_row(query, visible=True))

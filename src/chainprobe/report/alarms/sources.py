@@ -57,8 +57,8 @@ __all__ = [
 ERROR_RATE_ID = "errorRate"
 BLACKBOX_METRICS = {"good": "OrdersGood", "bad": "OrdersBad"}
 """The black-box counts the alarms and dashboard read (published by ``report.cloudwatch``)."""
-BLACKBOX_LATENCY = {"p50": "LatencyP50", "p95": "LatencyP95", "p99": "LatencyP99"}
-"""The black-box latency percentiles the canary publishes, by statistic."""
+BLACKBOX_LATENCY = "Latency"
+"""The black-box API latency the canary publishes as raw values: any ``pNN`` over any period is true."""
 
 
 class TreatMissingData(StrEnum):

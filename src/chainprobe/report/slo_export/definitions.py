@@ -14,9 +14,13 @@ Where each SLI's metrics come from (the only sources chainprobe knows; nothing i
 - ``latency``: when the availability total is ``AWS/ApiGateway Count``, the same API's ``Latency``:
   ``TC(:<threshold>)`` (the count of requests at or under the threshold) over ``SampleCount``. That is
   API Gateway's server-side latency of every request, not chainprobe's client-side latency of good
-  orders, and ``meaning`` says so. Otherwise no CloudWatch count measures it (``unmeasured``).
-- ``delivery``: the canary's published ``DeliveryAvailability``, a per-run ratio (``raw``: each run
-  weighs the same, whatever its size); no delivery counts are published.
+  orders, and ``meaning`` says so. Otherwise, with ``cloudwatch_publish``, the canary's raw ``Latency``
+  (every good order's client-side API latency, ``report.cloudwatch``): ``TC(:<threshold>)`` over
+  ``SampleCount``. Without either, no CloudWatch count measures it (``unmeasured``).
+- ``delivery``: the canary's published courier stage counts (a delivery objective needs the courier
+  section, so they are published), ``StageBad`` over ``StageGood + StageBad`` with ``Stage=courier``
+  (``report.stage_metrics``): a ratio of sums over the window, each order weighing once — not the
+  per-run ``DeliveryAvailability``, whose average weighs a 3-order run like a 3,000-order one.
 
 Raises ``SpecError`` (the spec), ``BudgetError`` (the windows file), ``NoSloError`` (no ``slo``),
 ``SloExportError`` (windows of another period) and ``NotARatioError``; every message is one line.
@@ -31,19 +35,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from chainprobe.ledger.model import Stage
 from chainprobe.measure.budget import load_windows
 from chainprobe.report.alarms.sources import BLACKBOX_METRICS, blackbox_query, queries_under
-from chainprobe.report.cloudwatch import MetricPublisher
+from chainprobe.report.cloudwatch import LATENCY, MetricPublisher
 from chainprobe.report.slo_export.exceptions import NoSloError, SloExportError
 from chainprobe.report.slo_export.model import MetricQueries, RatioKind, Sli, SloDefinition, SloSet
 from chainprobe.report.slo_export.ratio import NotARatioError, split_ratio
+from chainprobe.report.stage_metrics import STAGE_BAD, STAGE_DIMENSION, STAGE_GOOD
 from chainprobe.spec.loader import load_spec
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.template import Scalar
 
 __all__ = ["define_slos"]
-
-_DELIVERY_METRIC = "DeliveryAvailability"
 
 
 def define_slos(
@@ -70,7 +74,7 @@ def define_slos(
         _definition(spec, "availability", "Availability", slo.availability.objective, availability)
     ]
     if slo.latency is not None:
-        latency = _latency(availability, slo.latency.threshold_ms)
+        latency = _latency(availability, blackbox, slo.latency.threshold_ms)
         definitions.append(
             _definition(spec, "latency", "Latency", slo.latency.percentile / 100, *latency),
         )
@@ -156,18 +160,22 @@ def _availability(spec: ProbeSpec, blackbox: MetricPublisher | None) -> Sli | No
     )
 
 
-def _latency(availability: Sli | None, threshold_ms: float) -> tuple[Sli | None, str | None]:
+def _latency(
+    availability: Sli | None, blackbox: MetricPublisher | None, threshold_ms: float
+) -> tuple[Sli | None, str | None]:
     request_count = None
     if availability is not None and availability.total is not None:
         returned = availability.total.returned
         metric = returned.get("MetricStat", {}).get("Metric", {})
         if (metric.get("Namespace"), metric.get("MetricName")) == ("AWS/ApiGateway", "Count"):
             request_count = returned
+    if request_count is None and blackbox is not None:
+        return _blackbox_latency(blackbox, threshold_ms), None
     if request_count is None:
         return None, (
             f"no CloudWatch metric counts the requests answered within {threshold_ms:g} ms: the availability "
-            "total is not AWS/ApiGateway Count (whose Latency would), and the canary publishes only per-run "
-            "percentiles"
+            "total is not AWS/ApiGateway Count (whose Latency would), and the spec has no cloudwatch_publish "
+            "section (the canary's raw Latency would)"
         )
     stat = request_count["MetricStat"]
     latency = {**copy.deepcopy(dict(stat["Metric"])), "MetricName": "Latency"}
@@ -188,26 +196,52 @@ def _latency(availability: Sli | None, threshold_ms: float) -> tuple[Sli | None,
     ), None
 
 
+def _blackbox_latency(blackbox: MetricPublisher, threshold_ms: float) -> Sli:
+    """The canary's raw ``Latency`` (good orders, client side): ``TC(:threshold)`` over ``SampleCount``."""
+
+    def query(query_id: str, statistic: str, label: str) -> dict[str, Any]:
+        found = blackbox_query(
+            query_id, blackbox.namespace, LATENCY, blackbox.dimensions, label=label, stat=statistic
+        )
+        return _returned(found)
+
+    return Sli(
+        kind=RatioKind.GOOD,
+        numerator=MetricQueries(
+            queries=(
+                query("fastOrders", f"TC(:{threshold_ms:g})", f"good orders within {threshold_ms:g} ms"),
+            )
+        ),
+        total=MetricQueries(queries=(query("timedOrders", "SampleCount", "good orders timed"),)),
+        meaning=(
+            f"the canary's published {LATENCY} (the client-side API latency of every good order, raw "
+            f"values), TC(:{threshold_ms:g}) over SampleCount"
+        ),
+    )
+
+
 def _delivery(blackbox: MetricPublisher | None) -> tuple[Sli | None, str | None]:
+    """The courier stage's published verdict counts (a delivery objective needs a courier section)."""
     if blackbox is None:
         return None, "no CloudWatch metric measures it: the spec has no cloudwatch_publish section"
-    query = blackbox_query(
-        "deliveryAvailability",
-        blackbox.namespace,
-        _DELIVERY_METRIC,
-        blackbox.dimensions,
-        label="Delivery availability (per run)",
-        stat="Average",
-    )
+    return _delivery_counts(blackbox), None
+
+
+def _delivery_counts(blackbox: MetricPublisher) -> Sli:
+    """The courier stage's published verdict counts: bad deliveries over all judged, summed per window."""
+    courier = {**blackbox.dimensions, STAGE_DIMENSION: Stage.COURIER.value}
+    good = blackbox_query("deliveryGood", blackbox.namespace, STAGE_GOOD, courier, label="Deliveries good")
+    bad = blackbox_query("deliveryBad", blackbox.namespace, STAGE_BAD, courier, label="Deliveries bad")
+    judged = {"Id": "deliveryTotal", "Expression": "deliveryGood + deliveryBad", "Label": "Deliveries judged"}
     return Sli(
-        kind=RatioKind.RAW,
-        numerator=MetricQueries(queries=(_returned(query),)),
-        total=None,
+        kind=RatioKind.BAD,
+        numerator=MetricQueries(queries=(_returned(bad),)),
+        total=MetricQueries(queries=(good, bad, _returned(judged))),
         meaning=(
-            f"the canary's published {_DELIVERY_METRIC}, one ratio per run (runs weigh the same whatever "
-            "their size); no delivery counts are published"
+            f"the canary's published courier verdicts: {STAGE_BAD} over {STAGE_GOOD} + {STAGE_BAD} "
+            f"({STAGE_DIMENSION}=courier), summed over the window (each order weighs once)"
         ),
-    ), None
+    )
 
 
 def _count(

@@ -80,8 +80,9 @@ def test_the_latency_widget_sums_percentiles_and_says_it_is_an_upper_bound() -> 
     estimate, measured = visible(latency)
     assert estimate["expression"] == "apiLatency + lambdaDuration + dynamodbLatency"
     assert "upper-bound estimate" in estimate["label"]
-    assert rows["blackboxLatency"][:4] == ["Chainprobe", "LatencyP95", "Probe", "orders"]
-    assert measured["label"] == "Black-box API p95 per canary run (measured)"
+    assert rows["blackboxLatency"][:4] == ["Chainprobe", "Latency", "Probe", "orders"]
+    assert measured["label"] == "Black-box API p95 (measured)"
+    assert measured["stat"] == "p95"  # of the raw values: every probe order in the period, not per run
     assert latency.properties["annotations"] == {
         "horizontal": [{"label": "objective 800 ms", "value": 800.0}]
     }
@@ -222,18 +223,17 @@ def test_metric_rows() -> None:
     ]
 
 
-def test_a_percentile_the_canary_does_not_publish_is_noted(tmp_path: Path) -> None:
+def test_any_percentile_of_the_objective_is_read_from_the_raw_latency(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, lambda d: d["slo"]["latency"].update(percentile=90))
 
     generated = generate_alarms(spec, variables={})
 
     latency = next(w for w in generated.plan.dashboard.widgets if w.title.startswith("End-to-end"))
     assert latency.title == "End-to-end latency p90 (ms)"
-    assert [row[-1]["id"] for row in latency.metrics if row[-1].get("visible", True)] == ["latencyEstimate"]
-    assert (
-        "dashboard: the canary publishes no p90 latency (only p50, p95, p99): the latency widget has no "
-        "black-box line"
-    ) in generated.notes
+    shown = [row for row in latency.metrics if row[-1].get("visible", True)]
+    assert [row[-1]["id"] for row in shown] == ["latencyEstimate", "blackboxLatency"]
+    assert shown[-1][1] == "Latency" and shown[-1][-1]["stat"] == "p90"
+    assert not any("latency widget" in note for note in generated.notes)
 
 
 def test_per_stage_widgets_draw_each_verified_stage_from_its_published_counts_and_lags() -> None:

@@ -13,7 +13,7 @@ from chainprobe.report import build_report
 from chainprobe.report.alarms import TreatMissingData, load_inputs, plan_alarms
 from chainprobe.report.alarms.plan import default_prefix
 from chainprobe.report.alarms.sources import BLACKBOX_LATENCY, BLACKBOX_METRICS, blackbox_source
-from chainprobe.report.cloudwatch import run_metrics
+from chainprobe.report.cloudwatch import latency_metrics, run_metrics
 
 
 def test_each_tier_gets_two_window_alarms_whose_period_is_the_window() -> None:
@@ -162,8 +162,8 @@ def test_black_box_dimensions_are_rendered_from_the_variables(tmp_path: Path) ->
 def test_the_black_box_source_reads_what_the_canary_publishes() -> None:
     report = build_report(**report_inputs().load_case("met"))
 
-    published = {datum.name for datum in run_metrics(report)}
-    assert {*BLACKBOX_METRICS.values(), *BLACKBOX_LATENCY.values()} <= published
+    published = {datum.name for datum in [*run_metrics(report), *latency_metrics(report)]}
+    assert {*BLACKBOX_METRICS.values(), BLACKBOX_LATENCY} <= published
     source = blackbox_source("Chainprobe", {"Probe": "orders"})
     names = [q["MetricStat"]["Metric"]["MetricName"] for q in source.metric_stat_queries()]
     assert names == ["OrdersGood", "OrdersBad"]

@@ -75,7 +75,15 @@ TIMED = stat(
     "timedRequests", "AWS/ApiGateway", "Latency", API, stat="SampleCount", returned=True,
     label="requests timed",
 )  # fmt: skip
-DELIVERY = stat(
-    "deliveryAvailability", "Chainprobe", "DeliveryAvailability", [("Probe", "orders")], stat="Average",
-    returned=True, label="Delivery availability (per run)",
-)  # fmt: skip
+COURIER = [("Probe", "orders"), ("Stage", "courier")]
+DELIVERY_GOOD = stat("deliveryGood", "Chainprobe", "StageGood", COURIER, label="Deliveries good")
+DELIVERY_BAD = stat("deliveryBad", "Chainprobe", "StageBad", COURIER, label="Deliveries bad")
+DELIVERY_BAD_RETURNED = stat(
+    "deliveryBad", "Chainprobe", "StageBad", COURIER, label="Deliveries bad", returned=True
+)
+DELIVERY_TOTAL = {
+    "Id": "deliveryTotal",
+    "Expression": "deliveryGood + deliveryBad",
+    "Label": "Deliveries judged",
+    "ReturnData": True,
+}

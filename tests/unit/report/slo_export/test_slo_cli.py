@@ -72,7 +72,6 @@ def refused(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     ("args", "line"),
     [
         (("--format", "sloth"), "chainprobe: sloth: the availability SLO is CloudWatch metrics"),
-        (("--format", "cloudwatch-appsignals"), "chainprobe: cloudwatch-appsignals: the delivery SLO cannot"),
         (("--format", "openslo", "--slo", "throughput"), "chainprobe: --slo throughput: the spec defines "),
         (("--format", "prometheus"), "chainprobe: argument --format: invalid choice: 'prometheus'"),
     ],

@@ -18,7 +18,10 @@ from cfnlint.api import lint
 from slo_specs import (
     API_FAILURES,
     BAD_COUNT,
-    DELIVERY,
+    DELIVERY_BAD,
+    DELIVERY_BAD_RETURNED,
+    DELIVERY_GOOD,
+    DELIVERY_TOTAL,
     EVENT_FAILURES,
     FAST,
     LAMBDA_FAILURES,
@@ -78,7 +81,10 @@ EXPECTED_OPENSLO = [
     slo("availability", 0.995),
     sli("latency", {"good": source(FAST), "total": source(TIMED)}),
     slo("latency", 0.95),
-    sli("delivery", {"rawType": "success", "raw": source(DELIVERY)}),
+    sli(
+        "delivery",
+        {"bad": source(DELIVERY_BAD_RETURNED), "total": source(DELIVERY_GOOD, DELIVERY_BAD, DELIVERY_TOTAL)},
+    ),
     slo("delivery", 0.99),
 ]
 
@@ -97,7 +103,7 @@ def test_openslo_of_orders_is_the_hand_written_documents() -> None:
     assert without_descriptions(documents) == EXPECTED_OPENSLO
     assert "read as bad / total: FILL(apiFailures, 0) + FILL(lambdaFailures, 0)" in descriptions[0]
     assert "server side" in descriptions[1] and "client-side latency of good orders" in descriptions[1]
-    assert "one ratio per run" in descriptions[2]
+    assert "courier verdicts: StageBad over StageGood + StageBad (Stage=courier), summed" in descriptions[2]
     check_openslo(documents)
 
 
@@ -127,18 +133,44 @@ def test_without_metric_math_availability_is_the_canarys_published_verdicts(tmp_
     ]
 
 
-def test_latency_without_an_api_gateway_count_is_refused(tmp_path: Path) -> None:
-    def no_api_total(data: dict[str, Any]) -> None:
-        data["metric_math"]["Metrics"][0]["MetricStat"]["Metric"]["Namespace"] = "AWS/ApplicationELB"
+def no_api_total(data: dict[str, Any]) -> None:
+    data["metric_math"]["Metrics"][0]["MetricStat"]["Metric"]["Namespace"] = "AWS/ApplicationELB"
 
-    spec = write_spec(tmp_path, no_api_total)
+
+def test_latency_without_an_api_gateway_count_is_the_canarys_raw_latency(tmp_path: Path) -> None:
+    text = export_slos(write_spec(tmp_path, no_api_total), "openslo", only=("latency",)).text
+
+    sli_document = next(yaml.safe_load_all(text))
+    ratio = sli_document["spec"]["ratioMetric"]
+    good = ratio["good"]["metricSource"]["spec"]["metricDataQueries"]
+    total = ratio["total"]["metricSource"]["spec"]["metricDataQueries"]
+    probe = [{"Name": "Probe", "Value": "orders"}]
+    assert [(q["Id"], q["MetricStat"]["Metric"], q["MetricStat"]["Stat"], q["ReturnData"]) for q in good] == [
+        (
+            "fastOrders",
+            {"Namespace": "Chainprobe", "MetricName": "Latency", "Dimensions": probe},
+            "TC(:800)",
+            True,
+        )
+    ]
+    assert [(q["Id"], q["MetricStat"]["Metric"]["MetricName"], q["MetricStat"]["Stat"]) for q in total] == [
+        ("timedOrders", "Latency", "SampleCount")
+    ]
+    assert "client-side API latency of every good order" in sli_document["spec"]["description"]
+    check_openslo(list(yaml.safe_load_all(text)))
+    assert lint(export_slos(write_spec(tmp_path, no_api_total), "cloudwatch-appsignals").text) == []
+
+
+def test_latency_without_an_api_gateway_count_or_published_metrics_is_refused(tmp_path: Path) -> None:
+    def unpublished(data: dict[str, Any]) -> None:
+        no_api_total(data)
+        del data["cloudwatch_publish"]
+
+    spec = write_spec(tmp_path, unpublished)
 
     with pytest.raises(UnexpressibleSloError, match=r"^openslo: the latency SLO cannot be exported: no Cl"):
         export_slos(spec, "openslo")
-    assert export_slos(spec, "openslo", only=("availability", "delivery")).slos == (
-        "availability",
-        "delivery",
-    )
+    assert export_slos(spec, "openslo", only=("availability",)).slos == ("availability",)
 
 
 def test_delivery_without_published_metrics_is_refused(tmp_path: Path) -> None:
@@ -207,13 +239,21 @@ def test_cfn_lint_does_check_the_resource() -> None:
     assert [match.rule.id for match in lint(broken)] == ["E3002"]
 
 
-def test_appsignals_refuses_the_per_run_delivery_ratio() -> None:
-    with pytest.raises(
-        UnexpressibleSloError,
-        match=r"^cloudwatch-appsignals: the delivery SLO cannot be exported: its only metric is a ratio per "
-        r"run \(DeliveryAvailability\) and a request-based SLI needs counts",
-    ):
-        export_slos(ORDERS, "cloudwatch-appsignals")
+def test_appsignals_exports_delivery_as_a_request_based_slo_of_the_courier_counts() -> None:
+    text = export_slos(ORDERS, "cloudwatch-appsignals", only=("delivery",)).text
+
+    resources = yaml.safe_load(text)["Resources"]
+    for resource in resources.values():
+        resource["Properties"].pop("Description")
+    assert resources == {
+        "OrdersDeliverySlo": appsignals_resource(
+            "orders-delivery",
+            unlabelled(DELIVERY_GOOD, DELIVERY_BAD, DELIVERY_TOTAL),
+            {"BadCountMetric": unlabelled(DELIVERY_BAD_RETURNED)},
+            99.0,
+        ),
+    }
+    assert lint(text) == []
 
 
 def test_appsignals_refuses_a_burn_rate_window_longer_than_it_takes(tmp_path: Path) -> None:
