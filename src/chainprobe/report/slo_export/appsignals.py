@@ -24,9 +24,7 @@ window of the spec's burn-rate tiers, so Application Signals computes the burn r
 the tiers (and ``chainprobe alarms``) use; the tiers' factors and the AND of two windows live in the
 alarms, not here (an SLO resource only computes burn rates).
 
-Refused: a ``raw`` SLI (the per-run ``DeliveryAvailability``): a request-based SLI needs counts, and a
-period-based one would be another SLO (the share of good periods). Checked by ``cfn-lint`` in the
-unit tests.
+Checked by ``cfn-lint`` in the unit tests.
 """
 
 from __future__ import annotations
@@ -64,12 +62,6 @@ def render_appsignals(slos: SloSet, selected: tuple[SloDefinition, ...]) -> str:
 
 def _resource(slos: SloSet, slo: SloDefinition) -> dict[str, Any]:
     sli = measured(slo, format_name=FORMAT)
-    if sli.kind is RatioKind.RAW or sli.total is None:
-        raise UnexpressibleSloError(
-            f"{FORMAT}: the {slo.key} SLO cannot be exported: its only metric is a ratio per run "
-            f"({sli.numerator.returned['MetricStat']['Metric']['MetricName']}) and a request-based SLI "
-            "needs counts; a period-based one would be another SLO (leave it out with --slo)"
-        )
     monitored = "GoodCountMetric" if sli.kind is RatioKind.GOOD else "BadCountMetric"
     amount, unit = window_units(slo.window)
     description = f"{slo.display_name} {slo.objective:.6g} over {slo.window_text}: {sli.meaning}"

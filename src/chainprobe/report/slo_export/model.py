@@ -5,8 +5,8 @@ Built by ``definitions.define_slos`` (spec + burn-rate windows -> model); each f
 
 - ``MetricQueries``: a CloudWatch ``MetricDataQuery`` list that returns exactly one series (its last
   query, ``ReturnData: true``), with the queries it reads before it (``ReturnData: false``).
-- ``Sli``: ``good`` or ``bad`` over ``total`` (both counts), or ``raw``: an already computed success
-  ratio (no counts to weigh it by). ``meaning`` says plainly what the metrics measure.
+- ``Sli``: ``good`` or ``bad`` over ``total``, both counts (a ratio of sums over any window, never an
+  average of per-run ratios). ``meaning`` says plainly what the metrics measure.
 - ``SloDefinition``: one SLO (``availability``, ``latency``, ``delivery``) with its objective and
   window; ``sli`` is ``None`` when no CloudWatch metric measures it, and ``unmeasured`` says why.
 """
@@ -25,11 +25,10 @@ __all__ = ["MetricQueries", "RatioKind", "Sli", "SloDefinition", "SloSet"]
 
 
 class RatioKind(StrEnum):
-    """Which count the numerator is, or ``raw`` for a precomputed success ratio."""
+    """Which count the numerator is."""
 
     GOOD = "good"
     BAD = "bad"
-    RAW = "raw"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,11 +47,11 @@ class MetricQueries:
 
 @dataclass(frozen=True, kw_only=True)
 class Sli:
-    """``numerator`` (good, bad or the raw ratio) over ``total`` (``None`` for raw)."""
+    """``numerator`` (the good or the bad count) over ``total``."""
 
     kind: RatioKind
     numerator: MetricQueries
-    total: MetricQueries | None
+    total: MetricQueries
     meaning: str
 
 

@@ -14,10 +14,9 @@ Example (``chainprobe slo --spec probes/orders.yaml --format openslo``), the ava
 
 Each metric source's ``spec`` (free-form in OpenSLO) holds ``metricDataQueries``: a CloudWatch
 GetMetricData query list, exactly as CloudWatch takes it, returning one series (``ReturnData: true``
-on its last query). ``counter: false``: CloudWatch gives a sum per period, not a running counter. A
-``raw`` SLI (the per-run ``DeliveryAvailability``) is ``rawType: success``. The SLO: ``service`` the
-probe name, a rolling ``timeWindow`` of the spec's window, ``budgetingMethod: Occurrences`` (events
-counted, not good minutes), one objective with the spec's target.
+on its last query). ``counter: false``: CloudWatch gives a sum per period, not a running counter.
+The SLO: ``service`` the probe name, a rolling ``timeWindow`` of the spec's window,
+``budgetingMethod: Occurrences`` (events counted, not good minutes), one objective with the spec's target.
 
 Limitation: the burn-rate tiers are not exported: an OpenSLO ``AlertCondition`` has one
 ``lookbackWindow``, and a tier is two windows that must both burn (use ``chainprobe alarms``).
@@ -30,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainprobe.report.slo_export.documents import dump_documents, measured, window_units
-from chainprobe.report.slo_export.model import MetricQueries, RatioKind, Sli, SloDefinition, SloSet
+from chainprobe.report.slo_export.model import MetricQueries, Sli, SloDefinition, SloSet
 
 __all__ = ["API_VERSION", "DESCRIPTION_LIMIT", "render_openslo"]
 
@@ -54,12 +53,7 @@ def render_openslo(slos: SloSet, selected: tuple[SloDefinition, ...]) -> str:
 
 
 def _sli_document(slo: SloDefinition, sli: Sli) -> dict[str, Any]:
-    ratio: dict[str, Any] = {"counter": False}
-    if sli.kind is RatioKind.RAW:
-        ratio |= {"rawType": "success", "raw": _source(sli.numerator)}
-    else:
-        assert sli.total is not None
-        ratio |= {sli.kind.value: _source(sli.numerator), "total": _source(sli.total)}
+    ratio = {"counter": False, sli.kind.value: _source(sli.numerator), "total": _source(sli.total)}
     return {
         "apiVersion": API_VERSION,
         "kind": "SLI",
