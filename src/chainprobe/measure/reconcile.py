@@ -202,6 +202,7 @@ def reconcile_run(
     poll_s: float = DEFAULT_POLL_S,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], float] = time.time,
 ) -> RunReconciliation | None:
     """Reads the run's window (waiting until the run's own requests are all counted) and reconciles;
     ``None`` when no order was sent. ``neighbours`` are other runs' orders from the same ledger (their
@@ -237,6 +238,7 @@ def reconcile_run(
         poll_s=poll_s,
         sleep=sleep,
         clock=clock,
+        now=now,
     )
     shares = attribution(reading.series) if roles.known else None
     reconciliation = reconcile(reading, sli, roles, shares, spec=spec)
@@ -298,6 +300,11 @@ def _distrust(reading: WindowReading, attribution: Attribution | None) -> tuple[
     """Why the reading's figure cannot be compared with the black box (empty: it can, or there is none)."""
     if reading.availability is None:
         return ()
+    if not reading.complete and attribution is not None and attribution.shortfall is None:
+        return (
+            "no gap: the window was still open when read (its counts not final): it would compare unlike "
+            "things",
+        )
     if not reading.complete:
         own = "" if attribution is None else f" (counted for the run: {_own_counted(attribution)})"
         return (f"no gap: the run's own requests are not all counted{own}: it would compare unlike things",)

@@ -5,8 +5,9 @@ Built from ``chainprobe.measure.reconcile`` with :func:`summaries`; :meth:`Metri
 records why nothing was measured (no ``metric_math`` in the spec, no CloudWatch, ``--no-metric-math``).
 
 JSON (``metric_math``): ``availability`` (the expression on the window's sums, 6 decimals),
-``complete`` (the counts caught up before the wait ended), ``window`` (``start``, ``end``,
-``period_s``), ``periods`` (``start``, ``availability``, ``requests`` per period) and ``notes``.
+``complete`` (the window had closed and the counts caught up before the wait ended), ``window``
+(``start``, ``end``, ``period_s``), ``periods`` (``start``, ``availability``, ``requests`` per
+period) and ``notes``.
 ``reconciliation``: ``gap`` (black box - metric math; ``null`` when the reading cannot be trusted,
 ``notes`` say why), ``by_class`` (class -> ``black_box``, ``metric_math``: the run's failures
 counted for it, ``gap``, ``explained``, ``reason``), ``other_traffic`` (``gap``: what other
