@@ -34,7 +34,7 @@ from chainprobe.ledger.location import resolve_ledger_path
 from chainprobe.ledger.model import Stage, Verdict
 from chainprobe.ledger.store import Ledger
 from chainprobe.measure.budget_history import read_history
-from chainprobe.measure.budget_replay import replay
+from chainprobe.measure.budget_replay import open_minute, replay
 from chainprobe.measure.budget_stages import BUDGET_STAGES, StageShare, stage_shares, window_sums
 from chainprobe.measure.budget_view import BudgetView
 from chainprobe.measure.budget_window import MINUTE, History, SliDefinition, merge_histories
@@ -66,6 +66,8 @@ def compute_budget(
     reach = max(inputs.windows.windows())
     start = end - int((window + reach).total_seconds())
     notes, runs = [], 0
+    if (still_open := open_minute(end, now)) is not None:
+        notes.append(still_open)
     if inputs.blackbox is None:
         notes.append("no cloudwatch_publish section: the black-box SLI is not read (metric math only)")
     budgets, stages = [], None

@@ -125,6 +125,12 @@ class Attribution:
         found = [share.failures[query_id] for share in self.segments if query_id in share.failures]
         return sum(item.own + item.unexplained for item in found)
 
+    def undetermined_on(self, query_id: str) -> int:
+        """One counter's failures whose owner the counts cannot tell (the run's or other traffic's)."""
+        return sum(
+            share.failures[query_id].undetermined for share in self.segments if query_id in share.failures
+        )
+
 
 def attribute(
     segments: Sequence[Segment],

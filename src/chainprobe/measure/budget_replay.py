@@ -23,9 +23,11 @@ alarms: not breaching). Steps are evaluated only where a window's content change
 enters or leaves it); between two such steps nothing can change, so fire and clear times are exact.
 
 ``end`` is the end of the minute holding ``at`` (as the alarms' evaluation range ends at the end of
-the current minute). The replay starts at the window's first minute end, reading before the window
-(up to the longest tier window) as the alarms would have; an alert firing at that first step fired
-at or before it (``at_start``).
+the current minute). Read at ``now`` before that minute closed (its end plus the publish lag), its
+counts may still grow: :func:`open_minute` says so, a note (the figures are what an alarm evaluated
+then sees; never a final reading of that minute). The replay starts at the window's first minute
+end, reading before the window (up to the longest tier window) as the alarms would have; an alert
+firing at that first step fired at or before it (``at_start``).
 
 Pure: no AWS, no LocalStack. Hand-computed cases: ``tests/unit/measure/test_budget_replay.py``.
 """
@@ -33,10 +35,11 @@ Pure: no AWS, no LocalStack. Hand-computed cases: ``tests/unit/measure/test_budg
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from chainprobe.measure.budget import BurnRateTier, BurnRateWindows, budget_minutes, error_budget
 from chainprobe.measure.budget_window import MINUTE, History, SliDefinition, WindowReader
+from chainprobe.measure.window_sli import DEFAULT_PUBLISH_LAG_S
 
 __all__ = [
     "Alert",
@@ -46,6 +49,7 @@ __all__ = [
     "TierNow",
     "WindowNow",
     "evaluation_end",
+    "open_minute",
     "replay",
 ]
 
@@ -152,6 +156,21 @@ class SliBudget:
 def evaluation_end(at: float) -> int:
     """The end of the minute holding ``at``: where an alarm evaluated at ``at`` ends its range."""
     return (int(at) // MINUTE + 1) * MINUTE
+
+
+def open_minute(end: int, now: float, publish_lag_s: float = DEFAULT_PUBLISH_LAG_S) -> str | None:
+    """A note when the minute ending at ``end`` had not closed at ``now`` (``None``: it had)."""
+    if now >= end + publish_lag_s:
+        return None
+    minute = f"{_clock(end - MINUTE)}-{_clock(end)}"
+    return (
+        f"the last minute ({minute} UTC) was still open when read at {_clock(now)} UTC: its counts may "
+        "still grow (the figures are what an alarm evaluated now sees)"
+    )
+
+
+def _clock(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%S")
 
 
 def replay(

@@ -16,10 +16,12 @@ the black box's good + bad orders), ``explained`` and a one-line reason. Whose e
 is comes from ``chainprobe.measure.attribution``, period by period against the ledger's own
 requests (``chainprobe.measure.run_traffic``): a class is credited only with the run's failures,
 never with another run's or another user's; in a period shared with traffic that could have failed
-the same way, what either could have produced is ``undetermined``. ``other_traffic`` is the part of
-the gap the other requests in the window make (their dilution and their failures, undetermined
-ones included), and ``unexplained`` what is left: ``gap = Σ by_class + other_traffic +
-unexplained``, zero unexplained when the table explains every failure of the run.
+the same way, what either could have produced is ``undetermined``. ``undetermined`` is also the part
+of the gap those failures make, on their own: the run's figure with them minus without them (they may
+be the run's, so they are never charged to other traffic). ``other_traffic`` is the part the other
+requests in the window make (their dilution and the failures that are surely theirs), and
+``unexplained`` what is left: ``gap = Σ by_class + undetermined + other_traffic + unexplained``, zero
+unexplained when the table explains every failure of the run.
 
 Example::
 
@@ -151,12 +153,14 @@ class ClassGap:
 class Reconciliation:
     """The gap, its classes, other traffic's part and what they leave.
 
-    ``gap = by_class shares + other_traffic + unexplained``, each a share of the black box's judged
-    orders or a difference of two availabilities, so none can pass ±100 pp. Each is ``None`` when
-    the reading cannot be trusted (``notes`` say why): the run's own requests not all counted (late
-    datapoints, a restarted stack's lost metrics), or an expression value that is no availability.
-    ``other_traffic`` is the metric math over the window minus the same expression over the run's
-    own counts (dilution by other requests and their failures, undetermined failures included).
+    ``gap = by_class shares + undetermined + other_traffic + unexplained``, each a share of the black
+    box's judged orders or a difference of two availabilities, so none can pass ±100 pp. Each is
+    ``None`` when the reading cannot be trusted (``notes`` say why): the run's own requests not all
+    counted (late datapoints, a restarted stack's lost metrics), or an expression value that is no
+    availability. ``undetermined`` is the expression over the run's own counts minus the same with
+    the undetermined failures added to them (the run's or other traffic's: the counts cannot tell);
+    ``other_traffic`` the latter minus the metric math over the window (dilution by other requests
+    and the failures surely theirs).
     ``requests`` is the window's denominator, ``own_requests`` the run's requests counted in it.
     """
 
@@ -169,6 +173,7 @@ class Reconciliation:
     own_requests: int | None = None
     other_traffic: float | None = None
     other_failures: int = 0
+    undetermined: float | None = None
     undetermined_failures: int = 0
     segments: tuple[SegmentShare, ...] = ()
     notes: tuple[str, ...] = ()
@@ -202,6 +207,7 @@ def reconcile_run(
     poll_s: float = DEFAULT_POLL_S,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], float] = time.time,
 ) -> RunReconciliation | None:
     """Reads the run's window (waiting until the run's own requests are all counted) and reconciles;
     ``None`` when no order was sent. ``neighbours`` are other runs' orders from the same ledger (their
@@ -237,6 +243,7 @@ def reconcile_run(
         poll_s=poll_s,
         sleep=sleep,
         clock=clock,
+        now=now,
     )
     shares = attribution(reading.series) if roles.known else None
     reconciliation = reconcile(reading, sli, roles, shares, spec=spec)
@@ -263,12 +270,13 @@ def reconcile(
         _class_gap(failure, n, credited.get(failure, {}), judged, roles) for failure, n in counts.items()
     )
     own_figure = _own_availability(spec, reading, roles, attribution) if judged else None
+    maybe_own = _own_availability(spec, reading, roles, attribution, undetermined=True) if judged else None
     gap = _difference(sli.chain.availability, reading.availability) if judged else None
-    other_traffic = _difference(own_figure, reading.availability)
+    not_the_classes = _difference(own_figure, reading.availability)
     shares = [item.gap for item in by_class]
     unexplained = None
-    if gap is not None and other_traffic is not None and None not in shares:
-        unexplained = gap - other_traffic - math.fsum(share for share in shares if share is not None)
+    if gap is not None and not_the_classes is not None and None not in shares:
+        unexplained = gap - not_the_classes - math.fsum(share for share in shares if share is not None)
     return Reconciliation(
         gap=gap,
         by_class=by_class,
@@ -277,8 +285,9 @@ def reconcile(
         requests=None if reading.requests is None else round(reading.requests),
         orders_sent=sli.sent,
         own_requests=attribution.own_requests if attribution else None,
-        other_traffic=other_traffic,
+        other_traffic=_difference(maybe_own, reading.availability),
         other_failures=attribution.other_failures if attribution else 0,
+        undetermined=_difference(own_figure, maybe_own),
         undetermined_failures=attribution.undetermined_failures if attribution else 0,
         segments=attribution.segments if attribution else (),
         notes=notes,
@@ -298,6 +307,11 @@ def _distrust(reading: WindowReading, attribution: Attribution | None) -> tuple[
     """Why the reading's figure cannot be compared with the black box (empty: it can, or there is none)."""
     if reading.availability is None:
         return ()
+    if not reading.complete and attribution is not None and attribution.shortfall is None:
+        return (
+            "no gap: the window was still open when read (its counts not final): it would compare unlike "
+            "things",
+        )
     if not reading.complete:
         own = "" if attribution is None else f" (counted for the run: {_own_counted(attribution)})"
         return (f"no gap: the run's own requests are not all counted{own}: it would compare unlike things",)
@@ -315,15 +329,22 @@ def _own_counted(attribution: Attribution) -> str:
 
 
 def _own_availability(
-    spec: MetricMathSpec, reading: WindowReading, roles: Roles, attribution: Attribution | None
+    spec: MetricMathSpec,
+    reading: WindowReading,
+    roles: Roles,
+    attribution: Attribution | None,
+    *,
+    undetermined: bool = False,
 ) -> float | None:
-    """The expression over the run's own counts (its requests, the failures credited to it)."""
+    """The expression over the run's own counts (its requests, the failures credited to it, and with
+    ``undetermined`` the failures that may be its own as well)."""
     if attribution is None or len(roles.requests) != 1:
         return None
     sums = dict(reading.sums)
     sums[roles.requests[0]] = float(attribution.own_requests)
     for query_id in roles.failures:
-        sums[query_id] = float(attribution.own_failures(query_id))
+        maybe = attribution.undetermined_on(query_id) if undetermined else 0
+        sums[query_id] = float(attribution.own_failures(query_id) + maybe)
     value, _ = expression_on_sums(spec, reading.window.seconds, sums)
     return value if value is not None and 0.0 <= value <= 1.0 else None
 

@@ -24,6 +24,13 @@ Waiting: metrics arrive late (the local stack flushes every 5 s; AWS publishes m
 effort). The window is read again every ``poll_s`` until ``shortfall`` (what the caller knows must
 be counted: ``chainprobe.measure.attribution`` checks the run's own requests period by period) says
 nothing is missing, or ``wait_s`` passed: then the reading says ``complete=False`` with a note.
+A window is also complete only once it is **closed**: a read that began ``publish_lag_s`` after
+its last period ended. Before that, traffic nobody knows of can still be counted in its periods
+(and the run's own counters that move later), so counts that merely reached the known minimum are
+no final figure: a read of an open period stood for one once, and shared a run's failures out over
+a minute that went on filling. Once the counts caught up, the read waits for the close when the
+close falls within ``wait_s``; otherwise it stops there, ``complete=False``, with a note saying
+when the window closes (``chainprobe reconcile --run`` reads it then).
 It never waits longer, and anything GetMetricData raises becomes a note on an empty reading (a
 metric read never fails a run).
 
@@ -53,6 +60,7 @@ from chainprobe.spec.model import MetricMathSpec
 
 __all__ = [
     "DEFAULT_POLL_S",
+    "DEFAULT_PUBLISH_LAG_S",
     "DEFAULT_WAIT_S",
     "GetMetricData",
     "MetricRef",
@@ -75,6 +83,7 @@ type Shortfall = Callable[[Mapping[str, Series]], str | None]
 
 DEFAULT_WAIT_S = 90.0
 DEFAULT_POLL_S = 2.5
+DEFAULT_PUBLISH_LAG_S = 10.0  # two of the local stack's 5-second flushes after a period ends
 _EPOCH = datetime.fromtimestamp(0, UTC)  # every window length divides it: the one-period grid starts here
 _WINDOW_AGGREGATES: Mapping[str, Callable[[Sequence[float]], float]] = {
     "Sum": math.fsum,
@@ -207,32 +216,47 @@ def read_window_sli(
     poll_s: float = DEFAULT_POLL_S,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], float] = time.time,
+    publish_lag_s: float = DEFAULT_PUBLISH_LAG_S,
 ) -> WindowReading:
-    """Reads the window until ``shortfall`` finds nothing missing or ``wait_s`` passed; never raises
-    for what GetMetricData does (the failure is a note on an empty reading)."""
+    """Reads the window until ``shortfall`` finds nothing missing in a read that began once the window
+    closed (``publish_lag_s`` after its end, by the wall clock ``now``), or ``wait_s`` passed, or the
+    close lies past ``wait_s``; never raises for what GetMetricData does (the failure is a note on an
+    empty reading)."""
     try:
         roles = roles_of(spec)
     except MetricMathError as error:
         note = f"the metric-math queries are not valid here: {error}"
         return WindowReading(window=window, availability=None, complete=False, notes=(note,))
     deadline = clock() + wait_s
+    closes_at = window.end.timestamp() + publish_lag_s
     while True:
+        read_at = now()
         try:
             series, notes = _fetch(spec, window, get_metric_data)
         except Exception as error:  # the caller's client: a metric read never fails the run
             return WindowReading(window=window, availability=None, complete=False, notes=(_failed(error),))
         sums = _sums(spec, series)
         missing = shortfall(series)
-        if missing is None or clock() >= deadline:
+        still_open = read_at < closes_at
+        if (missing is None and not still_open) or clock() >= deadline:
             break
+        if missing is None:  # the counts caught up; the window is still open
+            until_close = closes_at - now()
+            if until_close > deadline - clock():  # it closes past the wait: no final figure now
+                break
+            sleep(max(0.0, until_close))
+            continue
         sleep(max(0.0, min(poll_s, deadline - clock())))
     if missing is not None:
         notes = (*notes, f"incomplete after {wait_s:g} s: {missing}; metrics arrive late (best effort)")
+    elif still_open:
+        notes = (*notes, _open_note(window, read_at, publish_lag_s))
     availability, ratio_notes = expression_on_sums(spec, window.seconds, sums)
     return WindowReading(
         window=window,
         availability=availability,
-        complete=missing is None,
+        complete=missing is None and not still_open,
         periods=_periods(spec, roles, series),
         sums=sums,
         series=series,
@@ -346,6 +370,15 @@ def _sums(spec: MetricMathSpec, series: Mapping[str, Series]) -> dict[str, float
 
 def _total(sums: Mapping[str, float], ids: Sequence[str]) -> float:
     return math.fsum(sums.get(query_id, 0.0) for query_id in ids)
+
+
+def _open_note(window: RunWindow, read_at: float, publish_lag_s: float) -> str:
+    """Why a reading whose counts caught up is still not complete: its window had not closed."""
+    return (
+        f"incomplete: read at {_at(read_at):%H:%M:%S} UTC, while the window was open (its last period "
+        f"ends {window.end:%H:%M:%S} UTC, and its metrics arrive up to {publish_lag_s:g} s later): "
+        "other traffic may still be counted in it (chainprobe reconcile --run reads it once closed)"
+    )
 
 
 def _failed(error: Exception) -> str:

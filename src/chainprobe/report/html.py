@@ -358,7 +358,8 @@ def _budget(item: BudgetSummary) -> str:
     return head + text + _raw_table(header, rows, numeric=(2, 4)) + "\n" + caption
 
 
-_REMAINDERS = ("other traffic", "unexplained")  # rows of the class table that are no failure class
+# rows of the class table that are no failure class
+_REMAINDERS = ("undetermined", "other traffic", "unexplained")
 
 
 def _metric_math(report: RunReport) -> str:

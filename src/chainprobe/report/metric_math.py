@@ -5,17 +5,21 @@ Built from ``chainprobe.measure.reconcile`` with :func:`summaries`; :meth:`Metri
 records why nothing was measured (no ``metric_math`` in the spec, no CloudWatch, ``--no-metric-math``).
 
 JSON (``metric_math``): ``availability`` (the expression on the window's sums, 6 decimals),
-``complete`` (the counts caught up before the wait ended), ``window`` (``start``, ``end``,
-``period_s``), ``periods`` (``start``, ``availability``, ``requests`` per period) and ``notes``.
+``complete`` (the window had closed and the counts caught up before the wait ended), ``window``
+(``start``, ``end``, ``period_s``), ``periods`` (``start``, ``availability``, ``requests`` per
+period) and ``notes``.
 ``reconciliation``: ``gap`` (black box - metric math; ``null`` when the reading cannot be trusted,
 ``notes`` say why), ``by_class`` (class -> ``black_box``, ``metric_math``: the run's failures
-counted for it, ``gap``, ``explained``, ``reason``), ``other_traffic`` (``gap``: what other
-requests and their failures do to the figure, ``failures``, ``undetermined_failures``),
-``unexplained`` (``gap``, ``failures``), ``requests`` (the metric math's denominator),
+counted for it, ``gap``, ``explained``, ``reason``), ``undetermined`` (``gap``: what the failures
+whose owner the counts cannot tell do to the run's figure, ``failures``: how many; never charged to
+other traffic, they may be the run's), ``other_traffic`` (``gap``: what other requests and the
+failures surely theirs do to the figure, ``failures``), ``unexplained`` (``gap``, ``failures``),
+``requests`` (the metric math's denominator),
 ``own_requests`` (the run's, counted), ``orders_sent``, ``other_requests``, ``periods`` (per period,
 or periods joined when an order may be counted in either: ``start``, ``end``, ``requests``,
 ``own_requests``, ``own_unanswered``, ``other_requests``, ``complete``, ``other_failures``,
-``undetermined_failures``) and ``notes``. ``gap = Σ by_class + other_traffic + unexplained``.
+``undetermined_failures``) and ``notes``. ``gap = Σ by_class + undetermined + other_traffic +
+unexplained``.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ class ReconciliationSummary:
     own_requests: int | None = None
     other_traffic: float | None = None
     other_failures: int | None = None
+    undetermined: float | None = None
     undetermined_failures: int | None = None
     periods: tuple[SegmentShare, ...] = ()
     notes: tuple[str, ...] = ()
@@ -100,11 +105,8 @@ class ReconciliationSummary:
         return {
             "gap": _round(self.gap),
             "by_class": {item.failure.value: _class_dict(item) for item in self.by_class},
-            "other_traffic": {
-                "gap": _round(self.other_traffic),
-                "failures": self.other_failures,
-                "undetermined_failures": self.undetermined_failures,
-            },
+            "undetermined": {"gap": _round(self.undetermined), "failures": self.undetermined_failures},
+            "other_traffic": {"gap": _round(self.other_traffic), "failures": self.other_failures},
             "unexplained": {"gap": _round(self.unexplained), "failures": self.unexplained_failures},
             "requests": self.requests,
             "own_requests": self.own_requests,
@@ -135,6 +137,7 @@ def summaries(result: RunReconciliation) -> tuple[MetricMathSummary, Reconciliat
         own_requests=rec.own_requests,
         other_traffic=rec.other_traffic,
         other_failures=rec.other_failures,
+        undetermined=rec.undetermined,
         undetermined_failures=rec.undetermined_failures,
         periods=rec.segments,
         notes=rec.notes,
@@ -207,11 +210,11 @@ def class_rows(reconciliation: ReconciliationSummary) -> list[list[str]]:
     if reconciliation.own_requests is not None:
         other = reconciliation.other_failures or 0
         undetermined = reconciliation.undetermined_failures or 0
+        if undetermined:
+            why = "failures the run's or other traffic's: the counts cannot tell whose"
+            rows.append(["undetermined", "", str(undetermined), _pp(reconciliation.undetermined), "", why])
         why = f"{reconciliation.other_requests} requests and {other} failures not the run's"
-        why += f", {undetermined} failures whose owner the counts cannot tell" if undetermined else ""
-        rows.append(
-            ["other traffic", "", str(other + undetermined), _pp(reconciliation.other_traffic), "", why]
-        )
+        rows.append(["other traffic", "", str(other), _pp(reconciliation.other_traffic), "", why])
     failures = "" if reconciliation.unexplained_failures is None else str(reconciliation.unexplained_failures)
     reason = "failures of the run no class explains"
     if reconciliation.own_requests is None:
@@ -311,6 +314,8 @@ def reconciliation_lines(
                 lines.append(f"unexplained: {gap} ({mm or 0} {reason})")
             elif name == "other traffic":
                 lines.append(f"other traffic: {gap} ({reason})")
+            elif name == "undetermined":
+                lines.append(f"undetermined: {gap} ({mm} {reason})")
             else:
                 word = "explained" if explained == "yes" else "NOT explained"
                 lines.append(f"{name}: black box {bb}, metric math {mm}, {gap}, {word}: {reason}")

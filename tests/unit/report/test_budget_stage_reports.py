@@ -203,6 +203,7 @@ def test_compute_budget_divides_the_budget_windows_stage_counts_by_the_black_box
     assert [(s.stage, s.good, s.bad, s.share) for s in view.stages] == [(Stage.API, 2.0, 11.0, 1.0)]
     assert view.stages[0].minutes == box.consumed_minutes
     assert stage_reads == [E - D]  # one batch, for the black-box SLI alone, from the window's start
+    assert view.notes[0].startswith("the last minute (")  # read at its end: not closed yet
 
 
 def test_the_eight_stage_queries_are_read_in_chunks_no_call_of_which_can_exceed_the_datapoint_limit() -> None:
