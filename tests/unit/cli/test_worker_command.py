@@ -70,6 +70,7 @@ def test_a_bad_master_value_is_exit_2_in_one_line_before_anything_starts(
 ) -> None:
     probed: list[str] = []
     monkeypatch.setattr(load_commands, "probe_master", lambda *a, **k: probed.append("probed"))
+    monkeypatch.setattr(os, "execv", lambda *a: probed.append("Locust started"))
     with pytest.raises(SystemExit) as exit_info:
         main(["worker", "--master", value])
     assert exit_info.value.code == 2
