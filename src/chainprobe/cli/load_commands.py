@@ -116,7 +116,7 @@ def port_number(text: str) -> int:
 
 def run_worker_command(args: argparse.Namespace) -> int:
     """Replaces this process with a Locust worker (which monkey-patches with gevent: never in this one),
-    once the master accepts TCP connections; exit 3 (one line) when it did not within ``--master-wait``."""
+    once the master greets as a ZeroMQ peer; exit 3 (one line) when it did not within ``--master-wait``."""
     host, port = args.master
     if args.spec is not None and not Path(args.spec).is_file():
         say(f"no spec file {args.spec}")
@@ -247,7 +247,7 @@ def register(commands: Any) -> None:
         type=positive_float,
         default=DEFAULT_MASTER_WAIT_S,
         metavar="SECONDS",
-        help="wait at most this long for the master to accept connections (a worker may start first), "
+        help="wait at most this long for the master to answer (a worker may start before it), "
         f"else exit 3 (default {DEFAULT_MASTER_WAIT_S:g})",
     )
     worker.set_defaults(handler=run_worker_command)

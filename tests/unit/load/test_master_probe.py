@@ -1,20 +1,24 @@
 """The worker's probe of its master: reachable at once, later, or never (within the wait, bounded), on a
-fake clock for the timing and on real 127.0.0.1 sockets for what a refusing and a silent port look like."""
+fake clock for the timing and on real 127.0.0.1 sockets for what a ZeroMQ master, a refusing port, a
+silent port and a port that accepts but does not greet look like."""
 
 from __future__ import annotations
 
 import errno
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+import zmq
 
 from chainprobe.drive.load.master_probe import (
     ATTEMPT_TIMEOUT_S,
     RETRY_INTERVAL_S,
     MasterUnreachable,
+    NoGreeting,
     describe_error,
     probe_master,
 )
@@ -107,6 +111,7 @@ def test_the_line_names_the_master_the_reason_and_the_wait() -> None:
         (OSError(errno.EHOSTUNREACH, "No route to host"), "no route to it"),
         (OSError(errno.ECONNREFUSED, "Connection refused"), "connection refused"),
         (OSError(errno.EACCES, "Permission denied"), "Permission denied"),
+        (NoGreeting("it answers, but not as ZeroMQ"), "it answers, but not as ZeroMQ"),
     ],
 )
 def test_each_connect_error_has_a_short_reason(error: OSError, reason: str) -> None:
@@ -170,8 +175,64 @@ def test_a_silent_port_on_loopback_is_unreachable_within_the_wait(silent_port: i
     assert 1.0 <= took < 1.0 + 5.0
 
 
-def test_a_listening_port_on_loopback_is_reachable() -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(8)
-        assert probe_master("127.0.0.1", listener.getsockname()[1], wait_s=5.0) is None
+def test_a_zeromq_master_on_loopback_is_reachable() -> None:
+    context = zmq.Context()
+    master = context.socket(zmq.ROUTER)  # what Locust's master binds
+    try:
+        port = master.bind_to_random_port("tcp://127.0.0.1")
+        assert probe_master("127.0.0.1", port, wait_s=5.0) is None
+    finally:
+        master.close(linger=0)
+        context.term()
+
+
+@pytest.fixture
+def greeting_server(request: pytest.FixtureRequest) -> Iterator[int]:
+    """A loopback port that accepts every connection and then sends ``request.param`` and closes
+    (``None``: sends nothing and holds the connection open)."""
+    sends: bytes | None = request.param
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                server, _ = listener.accept()
+            except OSError:  # the listener closed: the test is over
+                return
+            if sends is None:
+                held.append(server)
+                continue
+            server.sendall(sends)
+            server.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(timeout=5)
+        for server in held:
+            server.close()
+
+
+@pytest.mark.parametrize(
+    ("greeting_server", "reason"),
+    [
+        (None, "it accepts connections but sends no ZeroMQ greeting"),  # a proxy holding the connection
+        (b"", "it closes connections without a ZeroMQ greeting"),  # a proxy whose upstream refused
+        (b"HTTP/1.1 400 Bad Request\r\n\r\n", "it answers, but not as ZeroMQ"),
+    ],
+    indirect=["greeting_server"],
+)
+def test_a_port_that_accepts_but_does_not_greet_is_unreachable(greeting_server: int, reason: str) -> None:
+    failure = probe_master(
+        "127.0.0.1", greeting_server, wait_s=1.0, attempt_timeout_s=0.4, retry_interval_s=0.1
+    )
+    assert failure is not None
+    assert failure.reason == reason
+    assert failure.attempts >= 2

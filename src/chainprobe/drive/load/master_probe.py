@@ -1,16 +1,20 @@
-"""Is the Locust master there? A TCP connect probe a worker makes before it hands over to Locust.
+"""Is the Locust master there? A ZeroMQ greeting probe a worker makes before it hands over to Locust.
 
 Locust's worker does not fail on a master that is not there: ZeroMQ reconnects silently, and the worker
 waits for the master's answer 5 s at a time, 60 times (about five minutes) before it gives up with a
-traceback. ``chainprobe worker`` asks first: it opens (and closes at once) a TCP connection to the
-master's address, again every ``RETRY_INTERVAL_S`` while the connection is refused, times out or the name
-does not resolve, for at most ``wait_s`` seconds in all (a worker may start before its master: a
-Kubernetes Job's pods are scheduled together). Each attempt's timeout (``ATTEMPT_TIMEOUT_S``) and each
-pause is cut to the time left, so the probe returns within ``wait_s`` (plus a scheduler's slack; a
-host name's lookup takes what the resolver takes: give an address where that matters).
+traceback. ``chainprobe worker`` asks first: it opens a TCP connection to the master's address and reads
+the 10-byte ZMTP signature a ZeroMQ peer sends as soon as a connection opens (``ff`` … ``7f``), then
+closes it; again every ``RETRY_INTERVAL_S`` while the connection is refused, times out, closes without a
+greeting or the name does not resolve, for at most ``wait_s`` seconds in all (a worker may start
+before its master: a Kubernetes Job's pods are scheduled together). Each attempt's timeout
+(``ATTEMPT_TIMEOUT_S``) and each pause is cut to the time left, so the probe returns within ``wait_s``
+(plus a scheduler's slack; a host name's lookup takes what the resolver takes: give an address where
+that matters).
 
-What the probe proves is that something accepts connections at the address, not that it is a Locust
-master of this run: a port held by another service still leaves the worker to Locust's own wait.
+A connection alone proves nothing: a proxy in the way (a service mesh's sidecar, a sandbox's egress
+proxy) accepts every connection whether a master is behind it or not. The greeting proves a ZeroMQ peer,
+not that it is this run's Locust master: another ZeroMQ service at the address still leaves the worker to
+Locust's own wait.
 """
 
 from __future__ import annotations
@@ -30,9 +34,10 @@ __all__ = [
     "Clock",
     "Connect",
     "MasterUnreachable",
+    "NoGreeting",
     "describe_error",
     "probe_master",
-    "tcp_connect",
+    "zeromq_greeting",
 ]
 
 DEFAULT_MASTER_WAIT_S = 60.0  # as long as a master waits for its workers (runner.WORKER_CONNECT_TIMEOUT_S)
@@ -43,10 +48,30 @@ MIN_TIMEOUT_S = 0.05  # the last attempt's timeout when almost no time is left
 Connect = Callable[[tuple[str, int], float], None]
 
 
-def tcp_connect(address: tuple[str, int], timeout: float) -> None:
-    """One TCP connection to ``address``, closed at once; OSError when it cannot be made in ``timeout``."""
-    with socket.create_connection(address, timeout=timeout):
-        pass
+ZMTP_SIGNATURE_BYTES = 10
+
+
+class NoGreeting(OSError):
+    """A connection was made, but no ZeroMQ greeting came on it (``strerror`` says what came instead)."""
+
+
+def zeromq_greeting(address: tuple[str, int], timeout: float) -> None:
+    """Connects to ``address`` and reads a ZeroMQ peer's signature, all within ``timeout``; OSError
+    (``NoGreeting`` once connected) when there is none."""
+    deadline = time.monotonic() + timeout
+    with socket.create_connection(address, timeout=timeout) as connection:
+        received = b""
+        while len(received) < ZMTP_SIGNATURE_BYTES:
+            connection.settimeout(max(deadline - time.monotonic(), 0.001))
+            try:
+                chunk = connection.recv(ZMTP_SIGNATURE_BYTES - len(received))
+            except TimeoutError:
+                raise NoGreeting("it accepts connections but sends no ZeroMQ greeting") from None
+            if not chunk:
+                raise NoGreeting("it closes connections without a ZeroMQ greeting")
+            received += chunk
+    if received[0] != 0xFF or received[-1] != 0x7F:
+        raise NoGreeting("it answers, but not as ZeroMQ")
 
 
 @dataclass(frozen=True)
@@ -69,6 +94,8 @@ class MasterUnreachable:
 
 def describe_error(error: OSError) -> str:
     """A short reason for a failed connect (no addresses beyond the master's own, no traceback)."""
+    if isinstance(error, NoGreeting):
+        return str(error.args[0])
     if isinstance(error, socket.gaierror):
         return "its name does not resolve"
     if isinstance(error, TimeoutError | socket.timeout):
@@ -104,12 +131,12 @@ def probe_master(
     port: int,
     *,
     wait_s: float = DEFAULT_MASTER_WAIT_S,
-    connect: Connect = tcp_connect,
+    connect: Connect = zeromq_greeting,
     clock: Clock = SYSTEM_CLOCK,
     attempt_timeout_s: float = ATTEMPT_TIMEOUT_S,
     retry_interval_s: float = RETRY_INTERVAL_S,
 ) -> MasterUnreachable | None:
-    """None as soon as a TCP connection to ``host:port`` opens; else, once ``wait_s`` is spent, why not."""
+    """None as soon as a ZeroMQ peer greets at ``host:port``; else, once ``wait_s`` is spent, why not."""
     start = clock.monotonic()
     deadline = start + wait_s
     attempts = 0
