@@ -7,6 +7,14 @@ them. Each namespace reaches the host's local stack on its own loopback, at the 
 directory with the ledger; each worker (``chainprobe worker --master 10.231.0.1:P``) in its own, with
 a ``CHAINPROBE_LEDGER`` there that must never be created: orders reach the master's ledger only through
 Locust's messages. (The installed code, ``.venv``, is the one thing the processes share.)
+
+A rate fault runs throughout (``handler-500`` at 25%, drawn by the chain per request and logged by the
+fault registry: the ground truth). The report's ``http_5xx`` orders are exactly the logged orders that
+were answered. The killed worker's orders relate to the log as follows: a ``not_sent`` order never reached
+the chain, so the log never names one; a ``maybe_sent`` order may have reached it (then the fault may
+have fired on it) or not, and its answer was lost with its worker: it is judged by what the chain kept,
+and a faulted one kept nothing (the fault answers before the item is written), so it is ``api_timeout``,
+never ``http_5xx``. The survivor's share is all answered, so the fault log names some of its orders.
 """
 
 from __future__ import annotations
@@ -27,8 +35,9 @@ from pathlib import Path
 import pytest
 
 from chainprobe.drive.load.shapes import load_shapes
-from chainprobe.ledger.model import Verdict
+from chainprobe.ledger.model import FailureClass, OrderRecord, Verdict
 from chainprobe.ledger.store import Ledger
+from chainprobe.stacks.local.faults import FaultRegistryClient
 from tests.integration.conftest import RunningStack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +46,7 @@ SHAPE = load_shapes(environ={}).get("arrival-ramp").scaled(0.25)  # 30 s, 165 or
 SHAPE_ARGS = ("--shape", "arrival-ramp", "--time-scale", "0.25")
 REPORTS = ("--no-metric-math", "--report-dir", "reports")
 MASTER_ADDRESS, MASTER_PORT = "10.231.0.1", 5557
+RATE_FAULT, FAULT_RATE = "handler-500", 0.25
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("ip") is None,
@@ -117,12 +127,21 @@ def ledger_rows(path: Path) -> int:
         return 0
 
 
+def fault_hits(faults: FaultRegistryClient, orders: list[OrderRecord], since: float) -> set[str]:
+    """The run's orders the fault log names for the rate fault (the ground truth), all by rate."""
+    ids = {o.order_id for o in orders}
+    entries = [e for e in faults.log(since=since) if e.order_id in ids]
+    assert {(e.fault, e.trigger) for e in entries} <= {(RATE_FAULT, "rate")}, entries
+    return {e.order_id for e in entries if e.order_id is not None}
+
+
 def test_workers_in_other_namespaces_report_every_order_to_the_master_and_a_killed_one_loses_none(
     namespaces: tuple[str, str, str],
     forwarded: None,
     cli_env: dict[str, str],
     tmp_path: Path,
     quick_spec: Path,
+    faults: FaultRegistryClient,
 ) -> None:
     master_ns, worker1_ns, worker2_ns = namespaces
     master_dir, dirs = tmp_path / "master", (tmp_path / "worker-1", tmp_path / "worker-2")
@@ -141,6 +160,8 @@ def test_workers_in_other_namespaces_report_every_order_to_the_master_and_a_kill
         for folder in dirs
     ]
     bind = ("--master-bind-host", MASTER_ADDRESS, "--master-bind-port", str(MASTER_PORT))
+    faults_since = time.time()
+    faults.set(RATE_FAULT, FAULT_RATE)  # the chain draws it per request; the fixture clears it after
     master = in_namespace(
         master_ns,
         [CHAINPROBE, "load", "--spec", "orders.yaml", *SHAPE_ARGS, "--expect-workers", "2", *bind, *REPORTS],
@@ -201,13 +222,28 @@ def test_workers_in_other_namespaces_report_every_order_to_the_master_and_a_kill
     assert any(o.answered for o in killed)
     latencies = sorted(o.api_latency_ms for o in orders if o.api_latency_ms is not None and o.answered)
     assert len(latencies) == sum(1 for o in orders if o.answered)  # exact: one per answered order
+    # the rate fault: the report's http_5xx orders are exactly the answered orders the fault log names
+    hit = fault_hits(faults, orders, faults_since)
+    answered_hits = {o.order_id for o in orders if o.answered} & hit
+    http_5xx = {o.order_id for o in orders if o.chain_failure is FailureClass.HTTP_5XX}
+    assert http_5xx == answered_hits
+    assert counts["by_class"].get(FailureClass.HTTP_5XX.value, 0) == len(answered_hits)
+    assert {o.order_id for o in survivor} & hit  # the fault fired where every order was answered
+    assert not {o.order_id for o in orders if o.chain_verdict is Verdict.NOT_SENT} & hit  # never reached it
+    assert not {o.order_id for o in orders if o.chain_verdict is Verdict.GOOD} & hit
+    unanswered_hits = hit - answered_hits
+    assert unanswered_hits <= {o.order_id for o in orders if o.maybe_sent}
 
     batches = [
         line
         for line in (ledger.parent / "load" / run_id / "master.log").read_text().splitlines()
         if "order batches" in line
     ]
-    print(f"\ndistributed: {dict(counts)}; {batches[-1] if batches else 'no batch line'}")
+    print(
+        f"\ndistributed: {dict(counts)}; {RATE_FAULT} logged on {len(hit)} orders "
+        f"({len(answered_hits)} answered, {len(unanswered_hits)} maybe_sent); "
+        f"{batches[-1] if batches else 'no batch line'}"
+    )
     finished = subprocess.run(
         ["ip", "netns", "exec", master_ns, CHAINPROBE, "verify", "--run", run_id],
         cwd=master_dir,
@@ -218,4 +254,9 @@ def test_workers_in_other_namespaces_report_every_order_to_the_master_and_a_kill
     )
     assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stderr  # still short
     with Ledger(ledger) as opened:
-        assert [o.seq for o in opened.orders(run_id) if o.pending] == []
+        finished_orders = opened.orders(run_id)
+    assert [o.seq for o in finished_orders if o.pending] == []
+    # a maybe_sent order the fault hit kept nothing downstream: bad, by its lost answer's timeout
+    assert {
+        o.order_id: o.chain_failure for o in finished_orders if o.order_id in unanswered_hits
+    } == dict.fromkeys(unanswered_hits, FailureClass.API_TIMEOUT)

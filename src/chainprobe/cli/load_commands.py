@@ -19,6 +19,7 @@ from chainprobe.cli.run_commands import (
 )
 from chainprobe.cli.stack_commands import say
 from chainprobe.drive.load.exceptions import ShapeError
+from chainprobe.drive.load.master_probe import DEFAULT_MASTER_WAIT_S, probe_master
 from chainprobe.drive.load.processes import RUNNER_MODULE
 from chainprobe.drive.load.shapes import LoadShape
 from chainprobe.drive.load.stages import parse_stages
@@ -116,11 +117,16 @@ def port_number(text: str) -> int:
 
 
 def run_worker_command(args: argparse.Namespace) -> int:
-    """Replaces this process with a Locust worker (which monkey-patches with gevent: never in this one)."""
+    """Replaces this process with a Locust worker (which monkey-patches with gevent: never in this one),
+    once the master greets as a ZeroMQ peer; exit 3 (one line) when it did not within ``--master-wait``."""
     host, port = args.master
     if args.spec is not None and not Path(args.spec).is_file():
         say(f"no spec file {args.spec}")
         return ExitCode.USAGE
+    unreachable = probe_master(host, port, wait_s=args.master_wait)
+    if unreachable is not None:
+        say(unreachable.line())
+        return ExitCode.UNREACHABLE
     command = [
         sys.executable,
         "-m",
@@ -238,4 +244,12 @@ def register(commands: Any) -> None:
     )
     worker.add_argument("--master", type=master_address, required=True, metavar="HOST[:PORT]")
     worker.add_argument("--spec", default=None, metavar="FILE", help="this host's copy of the spec")
+    worker.add_argument(
+        "--master-wait",
+        type=positive_float,
+        default=DEFAULT_MASTER_WAIT_S,
+        metavar="SECONDS",
+        help="wait at most this long for the master to answer (a worker may start before it), "
+        f"else exit 3 (default {DEFAULT_MASTER_WAIT_S:g})",
+    )
     worker.set_defaults(handler=run_worker_command)
