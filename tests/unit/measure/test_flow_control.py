@@ -26,15 +26,16 @@ CASES = [
         [CourierCall("o-1", 201, 100.1), CourierCall("o-2", 201, 100.6), CourierCall("o-3", 201, 101.05)],
         (3, 3, 3, 3, 3, 0, 0),
     ),
-    # o-1: 429, 500, then 201 at 110 -> 2 retries; o-2: 429 only (never delivered: its call is no retry)
+    # o-1: 429, 500, then 201 at 110 -> 2 retries; o-2: 429 twice (never delivered: no retry of a delivery)
     (
         [
             CourierCall("o-1", 429, 100.1),
             CourierCall("o-2", 429, 100.6),
             CourierCall("o-1", 500, 104.0),
+            CourierCall("o-2", 429, 108.0),
             CourierCall("o-1", 201, 110.0),
         ],
-        (3, 1, 1, 4, 2, 2, 2),
+        (3, 1, 1, 5, 2, 3, 2),
     ),
     # o-1 delivered at 130.0 (30 s: on time, the deadline is inclusive), o-2 at 131.0 (30.5 s: late)
     # (130.0 and 131.0 are in two half-open windows: peak 1)
