@@ -6,7 +6,8 @@ delivery function's SQS mapping gets the setting's BatchSize and MaximumConcurre
 profile's stubs are loaded (``chainprobe.stacks.flow_control``; not possible: exit 3), and the DLQ's
 depth is read. After: the courier journal's calls for the run's orders, the DLQ's depth again, the
 figures (``chainprobe.measure.flow_control``) and their lines (``chainprobe.report.flow_control``):
-``flow.json`` and a ``## Courier flow control`` section of ``summary.md`` in the report directory.
+``flow.json`` and a ``## Courier flow control`` section of ``summary.md`` in the report directory (and
+of ``report.html`` when the run wrote one).
 On leaving, the profile's stubs are removed from the courier; the mapping keeps the setting.
 
 Example::
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from chainprobe.measure.flow_control import FlowFigures, flow_figures
 from chainprobe.report import RunReport
-from chainprobe.report.flow_control import flow_dict, flow_lines, flow_markdown
+from chainprobe.report.flow_control import flow_dict, flow_html, flow_lines, flow_markdown, with_flow_section
 from chainprobe.spec.flow_control import FlowScenario, FlowSetting, RateLimit, load_flow_scenario, rate_limit
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.template import render
@@ -60,9 +61,10 @@ class FlowRun:
     dlq_before: int
 
     def conclude(
-        self, report: RunReport, *, spec: ProbeSpec, report_dir: Path | None
+        self, report: RunReport, *, spec: ProbeSpec, report_dir: Path | None, html: Path | None = None
     ) -> list[tuple[str, str]]:
-        """The run's figures as terminal lines; with a report directory, ``flow.json`` and Markdown."""
+        """The run's figures as terminal lines; with a report directory, ``flow.json`` and Markdown; a
+        section of the run's ``html`` report when it wrote one."""
         figures = self.figures(report, spec)
         setting = describe(self.setting)
         if report_dir is not None:
@@ -81,6 +83,9 @@ class FlowRun:
             if markdown.exists():
                 text = markdown.read_text(encoding="utf-8").rstrip("\n") + "\n"
                 _write_text(markdown, text + flow_markdown(figures, setting=setting))
+        if html is not None and html.exists():
+            section = flow_html(figures, setting=setting)
+            _write_text(html, with_flow_section(html.read_text(encoding="utf-8"), section))
         return flow_lines(figures, setting=setting)
 
     def figures(self, report: RunReport, spec: ProbeSpec) -> FlowFigures:

@@ -51,6 +51,7 @@ def conclude_flow(flow: FlowRun | None, outcome: RunOutcome, spec_path: Path) ->
     """The flow lines of a concluded run (written beside its reports), to print after its summary."""
     if flow is None:
         return []
-    report_dir = outcome.files.json.parent if outcome.files is not None else None
-    lines = flow.conclude(outcome.report, spec=load_spec(spec_path), report_dir=report_dir)
+    files = outcome.files
+    report_dir, html = (files.json.parent, files.html) if files is not None else (None, None)
+    lines = flow.conclude(outcome.report, spec=load_spec(spec_path), report_dir=report_dir, html=html)
     return [redact(f"  {label:<{_WIDTH}}{text}") for label, text in lines]

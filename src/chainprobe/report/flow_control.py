@@ -22,8 +22,11 @@ from __future__ import annotations
 from typing import Any
 
 from chainprobe.measure.flow_control import FlowFigures
+from chainprobe.report.html_page import esc
 
-__all__ = ["flow_dict", "flow_lines", "flow_markdown"]
+__all__ = ["flow_dict", "flow_html", "flow_lines", "flow_markdown", "with_flow_section"]
+
+MAIN_END = "\n</main>"
 
 
 def _limit(figures: FlowFigures) -> str:
@@ -81,3 +84,22 @@ def flow_dict(figures: FlowFigures, *, run_id: str, setting: str, scenario: dict
 def flow_markdown(figures: FlowFigures, *, setting: str) -> str:
     rows = "\n".join(f"| {label} | {text} |" for label, text in flow_lines(figures, setting=setting))
     return f"\n## Courier flow control\n\n| | |\n|---|---|\n{rows}\n"
+
+
+def flow_html(figures: FlowFigures, *, setting: str) -> str:
+    """The same lines as an HTML section of ``report.html`` (every text escaped)."""
+    rows = "\n".join(
+        f'<tr><th scope="row">{esc(label)}</th><td>{esc(text)}</td></tr>'
+        for label, text in flow_lines(figures, setting=setting)
+    )
+    return (
+        '<section id="flow-control" aria-labelledby="flow-control-h">\n'
+        '<h2 id="flow-control-h">Courier flow control</h2>\n'
+        f"<table>\n<tbody>\n{rows}\n</tbody>\n</table>\n</section>"
+    )
+
+
+def with_flow_section(document: str, section: str) -> str:
+    """``report.html`` with ``section`` as the last part of its ``<main>`` (unchanged when it has none)."""
+    at = document.rfind(MAIN_END)
+    return document if at < 0 else f"{document[:at]}\n{section}{document[at:]}"

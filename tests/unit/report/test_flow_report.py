@@ -80,3 +80,17 @@ def test_the_markdown_section_is_a_table_of_the_same_lines() -> None:
     assert "| flow control | on (batch 5, maximum concurrency 2) |" in text
     assert "| refused | 0 calls answered 429 |" in text
     assert "| courier rate | peak 4 calls in 1 s against a limit of 8/s: within the limit |" in text
+
+
+def test_the_html_section_escapes_and_goes_last_in_main() -> None:
+    from chainprobe.report.flow_control import flow_html, with_flow_section
+
+    section = flow_html(OFF, setting="off <b>")
+    assert section.startswith('<section id="flow-control"')
+    assert '<tr><th scope="row">refused</th><td>4 calls answered 429</td></tr>' in section
+    assert "off &lt;b&gt;" in section and "<b>" not in section
+    page = "<html><body>\n<main>\n<p>run</p>\n</main>\n</body></html>"
+    assert (
+        with_flow_section(page, "<s/>") == "<html><body>\n<main>\n<p>run</p>\n<s/>\n</main>\n</body></html>"
+    )
+    assert with_flow_section("<p>no main</p>", "<s/>") == "<p>no main</p>"
