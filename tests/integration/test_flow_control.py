@@ -32,6 +32,7 @@ from typing import Any
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 
 from chainprobe.stacks import paths
 from tests.integration.conftest import RunningStack
@@ -69,7 +70,8 @@ def scenario_copy(directory: Path) -> Path:
 
 @pytest.fixture
 def delivery_mapping(local_stack: RunningStack) -> Iterator[dict[str, Any]]:
-    """The DeliveryHandler mapping, put back to the template's flow control (and enabled) after the test."""
+    """The DeliveryHandler mapping, put back to the template's flow control (and enabled) after the test,
+    and the deliveries the "on" run left queued purged, so that no later test's batch holds them."""
     lam = local_stack.clients.client("lambda")
     [mapping] = lam.list_event_source_mappings(FunctionName="DeliveryHandler")["EventSourceMappings"]
     try:
@@ -81,6 +83,10 @@ def delivery_mapping(local_stack: RunningStack) -> Iterator[dict[str, Any]]:
             BatchSize=mapping["BatchSize"],
             ScalingConfig=mapping.get("ScalingConfig", {}),
         )
+        try:
+            local_stack.clients.client("sqs").purge_queue(QueueUrl=delivery_queue_url(local_stack, mapping))
+        except ClientError as e:  # PurgeQueueInProgress: purged less than 60 s ago
+            print(f"delivery queue not purged: {e}")
 
 
 def delivery_queue_url(local_stack: RunningStack, mapping: dict[str, Any]) -> str:
