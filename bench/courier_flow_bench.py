@@ -1,11 +1,12 @@
 """The source material's courier scenario on a running local stack, flow control on or off (issue 12, item 5).
 
-Not yet the ``--flow-control`` command: a measurement to run by hand. It sets the DeliveryHandler
-mapping as the template's flow control has it (on: BatchSize 5, MaximumConcurrency 2) or without it
-(off: BatchSize 10, no ScalingConfig), loads the slow courier profile (20% immediate failures, 0-2 s,
-10 requests/s with a burst of 10), sends N ``OrderCreated`` events onto the delivery queue at R/s, waits
-until every order is delivered or the deadline passes, and prints the delivery SLO (delivered within
-30 s), the courier's load against its limit (``chainprobe.measure.courier_load``), retries and the DLQ.
+A measurement by hand beside the command (``chainprobe canary|load --flow-control on|off``). It sets the
+DeliveryHandler mapping as the template's flow control has it (on: BatchSize 5, MaximumConcurrency 2) or
+without it (off: BatchSize 10, no ScalingConfig), loads the slow courier profile (20% immediate
+failures, 0-2 s, 10 requests/s with a burst of 10), sends N ``OrderCreated`` events onto the delivery
+queue at R/s, waits until every order is delivered or the deadline passes, and prints the delivery SLO
+(delivered within 30 s), the courier's load against its limit (``chainprobe.measure.courier_load``),
+retries and the DLQ.
 
     export CHAINPROBE_LOCALSTACK_PORT=4700 CHAINPROBE_COURIER_PORT=8200
     CHAINPROBE_LAMBDA_CONCURRENCY=24 .venv/bin/chainprobe up

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from chainprobe.cli.exit_codes import ExitCode
+from chainprobe.cli.flow_options import add_flow_control_options, conclude_flow, flow_for
 from chainprobe.cli.run_commands import (
     add_publish_option,
     exit_code,
@@ -81,7 +82,17 @@ def finish_load(outcome: LoadOutcome) -> int:
 
 
 def run_load_command(args: argparse.Namespace) -> int:
-    outcome = run_load(
+    with flow_for(args) as flow:
+        outcome = load_outcome(args)
+        flow_lines = conclude_flow(flow, outcome.run, Path(args.spec))
+    code = finish_load(outcome)
+    if flow_lines:
+        print("\n".join(flow_lines), flush=True)
+    return code
+
+
+def load_outcome(args: argparse.Namespace) -> LoadOutcome:
+    return run_load(
         spec_path=Path(args.spec),
         shape_name=args.shape,
         shape=args.stages,
@@ -99,7 +110,6 @@ def run_load_command(args: argparse.Namespace) -> int:
         master_bind_host=args.master_bind_host,
         master_bind_port=args.master_bind_port,
     )
-    return finish_load(outcome)
 
 
 def master_address(text: str) -> tuple[str, int]:
@@ -233,6 +243,7 @@ def register(commands: Any) -> None:
         metavar="P",
         help="the master's port for --expect-workers (default: a free one, printed at the start)",
     )
+    add_flow_control_options(load)
     load.set_defaults(handler=run_load_command)
 
     worker = commands.add_parser(

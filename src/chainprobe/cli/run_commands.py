@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chainprobe.cli.exit_codes import ExitCode
+from chainprobe.cli.flow_options import add_flow_control_options, conclude_flow, flow_for
 from chainprobe.cli.stack_commands import say
 from chainprobe.drive.canary import FaultPlan
 from chainprobe.pipeline import RunOutcome, finish_run, report_run, run_canary
@@ -138,19 +139,24 @@ def html_without_report_dir(args: argparse.Namespace) -> bool:
 def run_canary_command(args: argparse.Namespace) -> int:
     if html_without_report_dir(args):
         return ExitCode.USAGE
-    outcome = run_canary(
-        spec_path=Path(args.spec),
-        count=args.count,
-        rate=args.rate,
-        report_dir=args.report_dir,
-        say=say,
-        fault_plan=FaultPlan(faults=tuple(args.fault), every=args.fault_every),
-        publish_metrics=args.publish_metrics,
-        metric_math=args.metric_math,
-        metric_math_wait=args.metric_math_wait,
-        html=args.html,
-    )
+    with flow_for(args) as flow:
+        outcome = run_canary(
+            spec_path=Path(args.spec),
+            count=args.count,
+            rate=args.rate,
+            report_dir=args.report_dir,
+            say=say,
+            target=flow.target if flow is not None else None,
+            fault_plan=FaultPlan(faults=tuple(args.fault), every=args.fault_every),
+            publish_metrics=args.publish_metrics,
+            metric_math=args.metric_math,
+            metric_math_wait=args.metric_math_wait,
+            html=args.html,
+        )
+        flow_lines = conclude_flow(flow, outcome, Path(args.spec))
     code = finish(outcome)
+    if flow_lines:
+        print("\n".join(flow_lines), flush=True)
     if outcome.stop is not None:  # what stopped the run says why it ended, before anything it found
         return code
     return faults_never_fired(outcome) or code
@@ -295,6 +301,7 @@ def register(commands: Any) -> None:
     )
     add_publish_option(canary)
     add_metric_math_options(canary)
+    add_flow_control_options(canary)
     canary.set_defaults(handler=run_canary_command)
 
     verify = commands.add_parser(
