@@ -65,6 +65,7 @@ def canary_orders(target: Target, ledger_path: Path, spec: Path, fault: str, rat
         report_dir=None,
         say=print,
         target=target,
+        metric_math=False,  # the fault log is the ground truth here; test_reconciliation reads metric math
         fault_plan=FaultPlan(faults=(fault,), every=EVERY),
     )
     with Ledger(ledger_path) as ledger:
