@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import RunningStack
+from tests.integration.delivery_mapping import restored_delivery_mapping
 
 HOLD_MS = 4000  # under the handler's 5 s courier timeout
 MESSAGES = 8
@@ -42,16 +43,8 @@ def held_stub(prefix: str) -> dict[str, Any]:
 @pytest.fixture
 def delivery_mapping(local_stack: RunningStack) -> Iterator[dict[str, Any]]:
     """The DeliveryHandler mapping, put back to the template's flow control after the test."""
-    lam = local_stack.clients.client("lambda")
-    [mapping] = lam.list_event_source_mappings(FunctionName="DeliveryHandler")["EventSourceMappings"]
-    try:
+    with restored_delivery_mapping(local_stack) as mapping:
         yield mapping
-    finally:
-        lam.update_event_source_mapping(
-            UUID=mapping["UUID"],
-            BatchSize=mapping["BatchSize"],
-            ScalingConfig=mapping.get("ScalingConfig", {}),
-        )
 
 
 def send_orders(local_stack: RunningStack, queue_arn: str, prefix: str) -> set[str]:

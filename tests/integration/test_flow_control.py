@@ -36,6 +36,7 @@ from botocore.exceptions import ClientError
 
 from chainprobe.stacks import paths
 from tests.integration.conftest import RunningStack
+from tests.integration.delivery_mapping import restored_delivery_mapping
 
 CHAINPROBE = str(Path(sys.executable).parent / "chainprobe")
 ORDERS = 40
@@ -72,21 +73,15 @@ def scenario_copy(directory: Path) -> Path:
 def delivery_mapping(local_stack: RunningStack) -> Iterator[dict[str, Any]]:
     """The DeliveryHandler mapping, put back to the template's flow control (and enabled) after the test,
     and the deliveries the "on" run left queued purged, so that no later test's batch holds them."""
-    lam = local_stack.clients.client("lambda")
-    [mapping] = lam.list_event_source_mappings(FunctionName="DeliveryHandler")["EventSourceMappings"]
-    try:
-        yield mapping
-    finally:
-        lam.update_event_source_mapping(
-            UUID=mapping["UUID"],
-            Enabled=True,
-            BatchSize=mapping["BatchSize"],
-            ScalingConfig=mapping.get("ScalingConfig", {}),
-        )
+    with restored_delivery_mapping(local_stack) as mapping:
         try:
-            local_stack.clients.client("sqs").purge_queue(QueueUrl=delivery_queue_url(local_stack, mapping))
-        except ClientError as e:  # PurgeQueueInProgress: purged less than 60 s ago
-            print(f"delivery queue not purged: {e}")
+            yield mapping
+        finally:
+            try:
+                sqs = local_stack.clients.client("sqs")
+                sqs.purge_queue(QueueUrl=delivery_queue_url(local_stack, mapping))
+            except ClientError as e:  # PurgeQueueInProgress: purged less than 60 s ago
+                print(f"delivery queue not purged: {e}")
 
 
 def delivery_queue_url(local_stack: RunningStack, mapping: dict[str, Any]) -> str:
