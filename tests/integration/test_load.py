@@ -25,7 +25,7 @@ import pytest
 from chainprobe.drive.load.shapes import load_shapes
 from chainprobe.ledger.model import OrderRecord, Verdict
 from chainprobe.ledger.store import Ledger
-from tests.integration.conftest import RunningStack
+from tests.integration.conftest import RunningStack, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAINPROBE = [str(Path(sys.executable).parent / "chainprobe")]
@@ -256,3 +256,64 @@ def test_a_worker_killed_mid_run_loses_no_order(
     # the rest of its share: recorded by the master as planned and never sent
     assert any(o.chain_verdict is Verdict.NOT_SENT for o in orders if o.seq > min(by_parity.values()))
     assert all(o.sent_at is not None for o in orders if o.api_status is not None)
+
+
+def test_plain_locust_master_and_workers_record_every_answer_before_verifying(
+    cli_env: dict[str, str], ledger_path: Path, tmp_path: Path, quick_spec: Path
+) -> None:
+    """``locust --headless --master`` ends at the shape's end with its workers still running (Locust quits
+    the master without stopping them): with every answer 1.5 s late (``handler-latency``), orders are in
+    flight then. The master waits for their final reports before it verifies: every planned order in
+    its ledger, every order sent has its answer (none left ``maybe_sent``), Locust's exit code the gate's."""
+    shape = ARRIVAL_RAMP.scaled(0.1)  # 12 s, 66 orders
+    port = str(free_port())
+    locust = [str(Path(sys.executable).parent / "locust"), "-f", "loadtests/locustfile.py"]
+    fault = [*CHAINPROBE, "fault"]
+    subprocess.run([*fault, "set", "handler-latency", "--rate", "1"], env=cli_env, check=True, timeout=60)
+    workers = [
+        subprocess.Popen(
+            [*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", port],
+            env=cli_env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+    try:
+        master = subprocess.run(
+            [
+                *locust,
+                *("--headless", "--master", "--expect-workers", "2"),
+                *("--master-bind-host", "127.0.0.1", "--master-bind-port", port),
+                *("--chainprobe-spec", str(quick_spec), "--chainprobe-shape", "arrival-ramp"),
+                *("--chainprobe-time-scale", "0.1", "--chainprobe-report-dir", str(tmp_path / "reports")),
+            ],
+            env=cli_env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        for worker in workers:
+            assert worker.wait(timeout=60) == 0  # the master's quit ends its workers
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+        subprocess.run([*fault, "clear"], env=cli_env, check=True, timeout=60)
+
+    assert "Traceback" not in master.stderr, master.stderr
+    assert "waiting for the final reports of" in master.stderr  # orders were in flight at the stop
+    report, load_report = reports(tmp_path / "reports")
+    assert master.returncode == (0 if report["slo"]["met"] else 1), master.stderr  # the gate's code
+    orders = ledger_orders(ledger_path, report["run_id"])
+    assert [o.seq for o in orders] == list(range(shape.planned_orders))  # every planned order, once
+    assert [o.seq for o in orders if o.maybe_sent] == []  # every answer (or failure) is in
+    assert all(o.sent_at is not None and o.answered for o in orders)
+    sent = [o for o in orders if o.sent_at is not None]
+    assert len(sent) == report["orders"]["sent"] == shape.planned_orders == 66
+    assert report["orders"]["good"] + report["orders"]["bad"] == len(sent)
+    assert_judged(orders)
+    assert load_report["locust"]["requests"] == 66  # the workers' last stats reached the master too

@@ -193,3 +193,37 @@ def test_finish_records_every_arrival_nobody_announced(ledger: Ledger) -> None:
     assert orders[0].sent_at == T0 + 0.5 and orders[1].sent_at == T0 + 1.5  # announced: maybe sent
     assert all(orders[seq].sent_at is None for seq in (2, 3, 4))
     assert inbox.finish(T0 + 4.5, arrivals) == 0  # idempotent
+
+
+def test_the_master_awaits_each_order_of_a_live_worker_until_its_final_report(ledger: Ledger) -> None:
+    link, outbox, inbox = parts(ledger)
+    announce(outbox, 4)  # due T0 .. T0 + 3
+    outbox.tick(now=0.0)
+    link.deliver(outbox, inbox)
+    outbox.report({"seq": 0, "sent_at": T0 + 0.5, "status": 201, "latency_ms": 30.0, "body": "ok"})
+    outbox.report({"seq": 1, "sent_at": T0 + 1.5})  # in flight: its answer is still to come
+    outbox.tick(now=0.1)
+    link.deliver(outbox, inbox)
+    arrivals = [(seq, f"o-r-1-{seq}", T0 + seq, None) for seq in range(6)]
+    everyone = lambda _seq: True  # noqa: E731
+
+    assert inbox.awaiting(arrivals, at=T0 + 4.5, live=everyone) == [1, 2, 3, 4]  # 5: due after the stop
+    assert inbox.awaiting(arrivals, at=T0 + 4.5, live=lambda seq: seq % 2 == 0) == [2, 4]  # odd: gone
+
+    outbox.report(
+        {"seq": 1, "sent_at": T0 + 1.5, "failure": FailureClass.API_TIMEOUT.value, "latency_ms": 1e4}
+    )
+    outbox.report({"seq": 2, "sent_at": T0 + 2.5, "status": 201, "latency_ms": 40.0, "body": "ok"})
+    outbox.report({"seq": 3, "skipped": True})
+    link.drop_to_master = 1  # the first copy of this report batch is lost
+    outbox.tick(now=0.2)
+    link.deliver(outbox, inbox)
+    assert inbox.awaiting(arrivals, at=T0 + 4.5, live=everyone) == [1, 2, 3, 4]
+    outbox.tick(now=1.3)  # the retry
+    link.deliver(outbox, inbox)
+
+    assert inbox.awaiting(arrivals, at=T0 + 4.5, live=everyone) == [4]  # never announced: still awaited
+    assert inbox.awaiting(arrivals, at=T0 + 4.5, live=lambda seq: seq != 4) == []
+    orders = by_seq(ledger)
+    assert [seq for seq, order in orders.items() if order.sent_at is not None and not order.answered] == []
+    assert orders[1].api_failure is FailureClass.API_TIMEOUT and orders[3].sent_at is None

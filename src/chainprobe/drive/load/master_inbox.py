@@ -17,6 +17,9 @@ few ``Ledger`` methods used here).
   ``maybe_sent`` (judged from the evidence downstream); the others get their ``sent_at`` cleared
   (``not_sent``): a worker that has not heard the master's heartbeat for ``SEND_SILENCE_S`` sends
   nothing, and Locust marks a worker missing only after a longer silence.
+- ``awaiting(arrivals, at=..., live=...)``: the orders due by ``at``, of workers still there, whose final
+  report (answered, failed, skipped) has not come: what the master waits for at test stop while its
+  workers still run (plain ``locust --headless --master`` stops at the shape's end without stopping them).
 - ``finish(at, arrivals)`` at test stop: every worker with orders still unreported is lost at ``at``, and
   every arrival due by ``at`` that no worker announced (a lost worker's later share) is recorded planned
   and unsent, so the ledger holds every planned order.
@@ -109,6 +112,17 @@ class MasterInbox:
                 left,
             )
         return maybe, left
+
+    def awaiting(
+        self,
+        arrivals: Iterable[tuple[int, str, float, float | None]],
+        *,
+        at: float,
+        live: Callable[[int], bool],
+    ) -> list[int]:
+        """The seqs of ``arrivals`` due by ``at`` whose worker is there (``live(seq)``) and whose final
+        report has not come: announced and unreported, reported sent and unanswered, or not announced."""
+        return [seq for seq, _o, due, _t in arrivals if due <= at and seq not in self.finished and live(seq)]
 
     def finish(self, at: float, arrivals: Iterable[tuple[int, str, float, float | None]]) -> int:
         """At test stop: workers with unreported orders are lost; unannounced arrivals due by ``at`` are

@@ -16,10 +16,13 @@ Locust facts this relies on (``locust/runners.py``): a worker's messages reach t
 they were sent (one ZeroMQ DEALER socket); the master handles each custom message in its listener
 greenlet, one at a time, and a worker's ``client_stopped`` (sent right after its ``test_stop``) is handled
 after every message the worker sent before it, so the master's own stop returns with the workers' last
-reports committed. A worker's listener is busy while the worker stops: acks that arrive then wait, so
-a worker sends its last reports at ``test_stop`` and keeps retrying them until they are acknowledged or
-the master tells it to quit. The master marks a worker missing after ``HEARTBEAT_LIVENESS`` (3) missed
-1 s heartbeats.
+reports committed (``chainprobe load``'s master stops its workers so). Plain ``locust --headless
+--master`` does not: at the shape's end it quits, its ``test_stop`` comes at once and the workers hear
+"quit" only after it, so the master waits there (``MasterRelay.await_final_reports``, bounded) until
+every due order of a connected worker has its final report. A worker's listener is busy while the
+worker stops: acks that arrive then wait, so a worker sends its last reports at ``test_stop`` and keeps
+retrying them until they are acknowledged or the master tells it to quit. The master marks a worker
+missing after ``HEARTBEAT_LIVENESS`` (3) missed 1 s heartbeats.
 """
 
 from __future__ import annotations
@@ -216,15 +219,51 @@ class MasterRelay:
                     self.inbox.worker_lost(client.id, time.time())
             gevent.sleep(WATCH_S)
 
-    def finish(self) -> int:
-        """At test stop: every planned order in the ledger (see ``MasterInbox.finish``). The ledger stays
-        open for reports that come later (under ``locust --headless`` the shape's end quits the master
-        without waiting for its workers: their last reports come during Locust's final half second)."""
-        self._watch.kill()
+    def await_final_reports(self, timeout: float) -> list[int]:
+        """At test stop, before ``finish``: waits (at most ``timeout``) until every order due by now of a
+        worker still connected has its final report; returns the seqs still awaited then.
+
+        Under ``chainprobe load`` the master stops its workers first (Locust's ``stop`` message) and
+        its test stop comes after each worker's ``client_stopped``, so nothing is awaited. Under plain
+        ``locust --headless --master`` the shape's end quits the master: its ``test_stop`` comes at
+        once, the workers still running, their last answers not yet reported. A worker Locust marks
+        missing meanwhile is no longer waited for (its orders are judged by ``finish``).
+        """
+        started = time.monotonic()
+        arrivals, processes = self._arrivals(), max(1, self.context.processes)
+        awaited = self.inbox.awaiting(arrivals, at=time.time(), live=self._owner_live(processes))
+        if awaited:
+            logger.info(
+                "run %s: waiting for the final reports of %d orders", self.context.run_id, len(awaited)
+            )
+        while awaited and time.monotonic() - started < timeout:
+            gevent.sleep(FLUSH_S)
+            awaited = self.inbox.awaiting(arrivals, at=time.time(), live=self._owner_live(processes))
+        if awaited:
+            logger.warning(
+                "run %s: %d orders had no final report %.0f s after the test stopped",
+                self.context.run_id,
+                len(awaited),
+                timeout,
+            )
+        return awaited
+
+    def _owner_live(self, processes: int) -> Callable[[int], bool]:
+        """Whether the worker that owns a seq (index = seq mod processes) is connected and not missing."""
+        clients = list(self.master.clients.values())
+        live = {self.master.get_worker_index(c.id) for c in clients if c.state != STATE_MISSING}
+        return lambda seq: seq % processes in live
+
+    def _arrivals(self) -> list[tuple[int, str, float, float | None]]:
         assert self.context.start is not None
         schedule = ArrivalSchedule(shape=self.context.shape, start=self.context.start)
-        arrivals = _arrivals(schedule, self.context.run_id)
-        filled = self.inbox.finish(time.time(), arrivals)
+        return list(_arrivals(schedule, self.context.run_id))
+
+    def finish(self) -> int:
+        """At test stop, after ``await_final_reports``: every planned order in the ledger (see
+        ``MasterInbox.finish``). The ledger stays open for a retried batch that comes later."""
+        self._watch.kill()
+        filled = self.inbox.finish(time.time(), self._arrivals())
         logger.info(
             "run %s: %d order batches from the workers (%d duplicates), %d orders announced",
             self.context.run_id,

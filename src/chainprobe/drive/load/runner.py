@@ -14,7 +14,9 @@ environment (this module for ``chainprobe load``, Locust's own CLI for ``locust 
   test stop, records every planned arrival no worker announced;
 - every process, on ``test_stop`` (after Locust let in-flight orders finish, ``stop_timeout``): the
   session is closed; a worker first sends its last request stats to the master (Locust's periodic
-  report may come after the master stopped listening).
+  report may come after the master stopped listening); a master first waits (at most ``stop_timeout`` +
+  ``FINAL_REPORT_GRACE_S``) for the final report of every due order of its connected workers: under
+  plain ``locust --headless --master`` its test stops at the shape's end with the workers still running.
 
 The processes ``chainprobe load`` starts (``python -m chainprobe.drive.load.runner ROLE``):
 
@@ -61,6 +63,7 @@ __all__ = ["RUN_MESSAGE", "attach", "main", "request_stats", "stop_timeout_for"]
 
 RUN_MESSAGE = "chainprobe:run"
 STOP_GRACE_S = 2.0  # beyond the API deadline, for an order in flight to be answered and recorded
+FINAL_REPORT_GRACE_S = 5.0  # beyond stop_timeout, for a worker's last report batches (and a retry)
 WORKER_CONNECT_TIMEOUT_S = 60.0
 MASTER_HOST = "127.0.0.1"
 
@@ -144,6 +147,7 @@ def attach(
     def on_test_stop(environment: Environment, **_kwargs: Any) -> None:
         relay = relays.get("current")
         if relay is not None:
+            relay.await_final_reports(environment.stop_timeout + FINAL_REPORT_GRACE_S)
             relay.finish()  # the workers' last reports are in (see relay): record every planned order
         _close_session(environment)
 
