@@ -220,8 +220,8 @@ class MasterRelay:
             gevent.sleep(WATCH_S)
 
     def await_final_reports(self, timeout: float) -> list[int]:
-        """At test stop, before ``finish``: waits (at most ``timeout``) until every order due by now of a
-        worker still connected has its final report; returns the seqs still awaited then.
+        """At test stop, before ``finish``: waits (at most ``timeout``) until every order due by the stop of
+        a worker still connected has its final report; returns the seqs still awaited then.
 
         Under ``chainprobe load`` the master stops its workers first (Locust's ``stop`` message) and
         its test stop comes after each worker's ``client_stopped``, so nothing is awaited. Under plain
@@ -229,16 +229,16 @@ class MasterRelay:
         once, the workers still running, their last answers not yet reported. A worker Locust marks
         missing meanwhile is no longer waited for (its orders are judged by ``finish``).
         """
-        started = time.monotonic()
+        started, stopped_at = time.monotonic(), time.time()  # orders due later are not waited for
         arrivals, processes = self._arrivals(), max(1, self.context.processes)
-        awaited = self.inbox.awaiting(arrivals, at=time.time(), live=self._owner_live(processes))
+        awaited = self.inbox.awaiting(arrivals, at=stopped_at, live=self._owner_live(processes))
         if awaited:
             logger.info(
                 "run %s: waiting for the final reports of %d orders", self.context.run_id, len(awaited)
             )
         while awaited and time.monotonic() - started < timeout:
             gevent.sleep(FLUSH_S)
-            awaited = self.inbox.awaiting(arrivals, at=time.time(), live=self._owner_live(processes))
+            awaited = self.inbox.awaiting(arrivals, at=stopped_at, live=self._owner_live(processes))
         if awaited:
             logger.warning(
                 "run %s: %d orders had no final report %.0f s after the test stopped",
