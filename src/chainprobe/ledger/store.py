@@ -11,9 +11,10 @@ Example::
         ledger.record_outcomes(run.run_id, [OrderOutcome(seq=0, chain_verdict=Verdict.GOOD)])
         ledger.pending_orders(run.run_id)          # what `chainprobe verify --run ID` finishes
 
-Durability: WAL journal with ``synchronous=FULL``, every call one committed transaction, so an order
-planned before a crash (even of the machine) is still there; one planned but never answered is
-listed by ``pending_orders`` with ``maybe_sent`` true for the verifier to classify.
+Durability: WAL journal with ``synchronous=FULL``, every call one committed transaction (or, inside
+``one_transaction``, several calls one: a load driver's recorder commits what queued up together), so an
+order planned before a crash (even of the machine) is still there once its call returned; one planned
+but never answered is listed by ``pending_orders`` with ``maybe_sent`` true for the verifier to classify.
 
 Concurrency: one connection shared by the threads of one process behind a lock. Several processes may
 share the file, each with its own ``Ledger`` (a load run's Locust workers and the verifier do): WAL lets
