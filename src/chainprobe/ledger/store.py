@@ -11,9 +11,10 @@ Example::
         ledger.record_outcomes(run.run_id, [OrderOutcome(seq=0, chain_verdict=Verdict.GOOD)])
         ledger.pending_orders(run.run_id)          # what `chainprobe verify --run ID` finishes
 
-Durability: WAL journal with ``synchronous=FULL``, every call one committed transaction, so an order
-planned before a crash (even of the machine) is still there; one planned but never answered is
-listed by ``pending_orders`` with ``maybe_sent`` true for the verifier to classify.
+Durability: WAL journal with ``synchronous=FULL``, every call one committed transaction (or, inside
+``one_transaction``, several calls one: a load driver's recorder commits what queued up together), so an
+order planned before a crash (even of the machine) is still there once its call returned; one planned
+but never answered is listed by ``pending_orders`` with ``maybe_sent`` true for the verifier to classify.
 
 Concurrency: one connection shared by the threads of one process behind a lock. Several processes may
 share the file, each with its own ``Ledger`` (a load run's Locust workers and the verifier do): WAL lets
@@ -81,6 +82,7 @@ class Ledger:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self._path = resolve_ledger_path(path)
         self._lock = threading.Lock()
+        self._batch_thread: int | None = None  # the thread inside ``one_transaction``, holding the lock
         self._connection = _open(self._path)
 
     @property
@@ -320,6 +322,27 @@ class Ledger:
         """Orders of the run with a chain or delivery verdict still pending (planned-only ones included)."""
         return [order for order in self.orders(run_id) if order.pending]
 
+    # -- several writes, one commit -----------------------------------------------------------------
+
+    @contextmanager
+    def one_transaction(self) -> Iterator[None]:
+        """The writes made inside (from this thread) share one transaction, committed once on leaving:
+        one fsync for all of them (what a load driver's recorder does with the writes that queued up
+        while the previous commit was on disk).
+
+        Each write inside runs in a savepoint of its own: one that raises is undone alone, its error
+        raised to its caller as it would be outside, and the others stay. An error out of the block
+        itself, or a failed ``COMMIT``, rolls every write of it back and is raised (``LedgerBusyError``
+        when the write lock stayed taken up front). Reads inside see the writes made so far. Not
+        reentrant, and the other threads' calls wait until the block is left.
+        """
+        with self._transaction():
+            self._batch_thread = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._batch_thread = None
+
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _update_run(self, run_id: str, sql: str, params: Sequence[_SQL_PARAMS]) -> None:
@@ -339,11 +362,21 @@ class Ledger:
             connection.execute(sql, params)
 
     def _read(self, sql: str, params: Sequence[_SQL_PARAMS]) -> list[sqlite3.Row]:
+        if self._inside_one_transaction():
+            return self._connection.execute(sql, params).fetchall()
         with self._lock:
             return self._connection.execute(sql, params).fetchall()
 
+    def _inside_one_transaction(self) -> bool:
+        """This thread is inside ``one_transaction`` (and holds the lock)."""
+        return self._batch_thread is not None and self._batch_thread == threading.get_ident()
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        if self._inside_one_transaction():
+            with self._savepoint() as connection:
+                yield connection
+            return
         with self._lock:
             try:
                 self._connection.execute("BEGIN IMMEDIATE")
@@ -354,7 +387,24 @@ class Ledger:
             except BaseException:
                 self._connection.execute("ROLLBACK")
                 raise
-            self._connection.execute("COMMIT")
+            try:
+                self._connection.execute("COMMIT")
+            except sqlite3.Error:
+                if self._connection.in_transaction:  # a COMMIT that failed may leave it open
+                    self._connection.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        """One write inside ``one_transaction``: undone alone if it raises."""
+        self._connection.execute("SAVEPOINT one_write")
+        try:
+            yield self._connection
+        except BaseException:
+            self._connection.execute("ROLLBACK TO one_write")
+            self._connection.execute("RELEASE one_write")
+            raise
+        self._connection.execute("RELEASE one_write")
 
 
 _OUTCOME_SQL = """
