@@ -387,7 +387,9 @@ def test_a_fault_moves_the_metrics_by_what_its_log_says(
     assert set(run.marked) <= {e.order_id for e in run.entries}, "every marked order was hit"
     failed = run.failed_ids()
     assert {i: s >= 500 for i, s in run.statuses.items()} == {i: i in failed for i in run.statuses}
-    assert {s for i, s in run.statuses.items() if i not in failed} == {201}
+    # Every order not failed was created (a rate-drawn fault may hit every unmarked order too: at rate
+    # 0.5, all six at once one run in 64).
+    assert {s for i, s in run.statuses.items() if i not in failed} <= {201}
     assert seen == pytest.approx(expected)
     if case.downstream:
         # Every courier call of the marked order was logged, in this window's deliveries.
