@@ -20,7 +20,6 @@ Example::
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 from chainprobe.measure.flow_control import FlowFigures, flow_figures
 from chainprobe.report import RunReport
 from chainprobe.report.flow_control import flow_dict, flow_html, flow_lines, flow_markdown, with_flow_section
+from chainprobe.report.writer import write_text_atomically
 from chainprobe.spec.flow_control import FlowScenario, FlowSetting, RateLimit, load_flow_scenario, rate_limit
 from chainprobe.spec.model import ProbeSpec
 from chainprobe.spec.template import render
@@ -78,14 +78,14 @@ class FlowRun:
             document = flow_dict(
                 figures, run_id=report.run.run_id, setting=self.setting.name, scenario=scenario
             )
-            _write_text(report_dir / "flow.json", json.dumps(document, indent=2) + "\n")
+            write_text_atomically(report_dir / "flow.json", json.dumps(document, indent=2) + "\n")
             markdown = report_dir / "summary.md"
             if markdown.exists():
                 text = markdown.read_text(encoding="utf-8").rstrip("\n") + "\n"
-                _write_text(markdown, text + flow_markdown(figures, setting=setting))
+                write_text_atomically(markdown, text + flow_markdown(figures, setting=setting))
         if html is not None and html.exists():
             section = flow_html(figures, setting=setting)
-            _write_text(html, with_flow_section(html.read_text(encoding="utf-8"), section))
+            write_text_atomically(html, with_flow_section(html.read_text(encoding="utf-8"), section))
         return flow_lines(figures, setting=setting)
 
     def figures(self, report: RunReport, spec: ProbeSpec) -> FlowFigures:
@@ -139,10 +139,3 @@ def flow_control(*, choice: str, scenario_path: Path, say: Say) -> Iterator[Flow
     )
     with delivery.courier_profile(stubs):
         yield FlowRun(target, scenario, setting, delivery, limit, dlq_before)
-
-
-def _write_text(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with open(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    Path(temporary).replace(path)
